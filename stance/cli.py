@@ -1,0 +1,324 @@
+"""The ``stance`` command. Each subcommand parses its arguments and calls one library function;
+typed errors become one line on stderr and an exit code (tracebacks only with ``--debug``).
+
+Nothing heavy is imported here, so ``stance --help`` and argument errors answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from .errors import StanceError, UsageError
+
+DEFAULT_CORPUS = "annotations"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line and exit 2 like every other usage error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _progress() -> Callable[[str, int, int], None]:
+    """A tqdm bar on stderr per task label; silent when stderr is not a terminal."""
+    from tqdm import tqdm
+
+    bars: dict[str, Any] = {}
+
+    def update(label: str, done: int, total: int) -> None:
+        bar = bars.get(label)
+        if bar is None:
+            bar = bars[label] = tqdm(total=total, desc=label, file=sys.stderr, disable=None, leave=False)
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+            bars.pop(label)
+
+    return update
+
+
+def _corpus(path: str) -> Any:
+    from .corpus import load_corpus
+
+    return load_corpus(path)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .corpus import validate_corpus
+
+    result = validate_corpus(args.directory)
+    for problem in result.problems:
+        print(problem, file=sys.stderr)
+    if not result.ok:
+        print(f"{len(result.problems)} problem(s) in {args.directory}", file=sys.stderr)
+        return 1
+    print(result.summary())
+    return 0
+
+
+def cmd_dataset(args: argparse.Namespace) -> int:
+    from .dataset import sentence_table
+
+    table = sentence_table(_corpus(args.corpus), include_examples=args.examples)
+    fmt = args.format or ("parquet" if args.output and args.output.endswith(".parquet") else "jsonl")
+    if args.output is None:
+        if fmt == "parquet":
+            raise UsageError("--format parquet needs --output FILE")
+        for row in table:
+            print(json.dumps(row, ensure_ascii=False))
+        return 0
+    from .io import atomic_file
+
+    with atomic_file(args.output) as handle:
+        handle.close()
+        getattr(table, "to_parquet" if fmt == "parquet" else "to_json")(handle.name, **({} if fmt == "parquet" else {"force_ascii": False}))
+    print(f"{len(table)} sentences written to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _config(args: argparse.Namespace) -> Any:
+    from dataclasses import replace
+
+    from .config import TrainConfig
+
+    config = TrainConfig.load(args.config) if args.config else TrainConfig()
+    overrides = {"encoder": args.encoder, "seed": args.seed}
+    config = replace(config, **{k: v for k, v in overrides.items() if v is not None})
+    if args.no_examples:
+        config = replace(config, use_examples=False)
+    if config.encoder and not Path(config.encoder).is_dir():
+        raise UsageError(f"--encoder {config.encoder}: no such directory; expected a local Hugging Face checkpoint")
+    return config
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .home import default_model_dir
+
+    config = _config(args)
+    output = Path(args.output) if args.output else default_model_dir()
+    corpus = _corpus(args.corpus)
+    from .train import train_model
+
+    report = train_model(corpus, config, output, _progress())
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(f"trained on {report.sentences} sentences and {report.examples} examples; model saved to {report.output}")
+    if report.heldout:
+        print(format_scores(report.heldout, corpus.schema.stance_names, f"held-out ({', '.join(corpus.heldout)})"))
+    return 0
+
+
+def _model_dir(value: str | None) -> Path:
+    from .home import default_model_dir
+    from .model import check_model_dir
+
+    directory = Path(value) if value else default_model_dir()
+    if value is None and not directory.exists():
+        raise UsageError(f"no model at the default location {directory}; train one first with `stance train`")
+    check_model_dir(directory)
+    return directory
+
+
+def cmd_tag(args: argparse.Namespace) -> int:
+    from .formats import FORMATS, output_sink
+    from .predict import collect_documents
+
+    if args.format not in FORMATS:
+        raise UsageError(f"unknown --format {args.format!r}; expected one of {', '.join(FORMATS)}")
+    if args.threshold is not None and not 0.0 < args.threshold < 1.0:
+        raise UsageError(f"--threshold {args.threshold} must be between 0 and 1")
+    documents = collect_documents(args.paths)
+    directory = _model_dir(args.model)
+    output = Path(args.output) if args.output else None
+    from .predict import tag_documents
+    from .model import StanceTagger
+
+    tagger = StanceTagger.from_pretrained(directory)
+    progress = _tag_progress(len(documents))
+    with output_sink(output, args.format, tagger.stances, args.resume) as (writer, done):
+        todo = [d for d in documents if d.id not in done]
+        for article in tag_documents(tagger, todo, args.threshold):
+            if article.warning:
+                print(f"warning: {article.warning}", file=sys.stderr)
+            writer.write(article)
+            progress(len(article.rows))
+    return 0
+
+
+def _tag_progress(total: int) -> Callable[[int], None]:
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="article", file=sys.stderr, disable=None, leave=False)
+    sentences = 0
+
+    def update(count: int) -> None:
+        nonlocal sentences
+        sentences += count
+        bar.update(1)
+        bar.set_postfix(sentences_per_s=f"{sentences / max(bar.format_dict['elapsed'], 1e-9):.0f}")
+        if bar.n >= total:
+            bar.close()
+
+    return update
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    directory = _model_dir(args.model)
+    corpus = _corpus(args.corpus)
+    from .evaluate import evaluate_model
+
+    report = evaluate_model(directory, corpus, cv=args.cv, progress=_progress())
+    for title, results in report.items():
+        print(format_scores(results, corpus.schema.stance_names, title))
+    if args.json:
+        from .io import atomic_file
+
+        with atomic_file(args.json) as handle:
+            json.dump(report, handle, indent=2, ensure_ascii=False)
+    return 0
+
+
+def format_scores(results: dict[str, Any], stances: Sequence[str], title: str) -> str:
+    """A plain-text table: one row per system, macro-F1 with its interval, speaker accuracy, F1s."""
+    header = ["system", "macro-F1 [95% CI]", "speaker acc"] + [f"F1 {s}" for s in stances]
+    rows = [header]
+    for name, r in results.items():
+        speaker = "n/a" if r["speaker_accuracy"] is None else f"{r['speaker_accuracy']:.2f}"
+        rows.append([name, f"{r['macro_f1']:.2f} [{r['macro_f1_low']:.2f}, {r['macro_f1_high']:.2f}]", speaker]
+                    + [f"{r['per_stance'][s]['f1']:.2f}" for s in stances])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = [f"{title}: {next(iter(results.values()))['sentences']} sentences"]
+    lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+    return "\n".join(lines)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from . import interchange
+
+    export = {interchange.DOCCANO: interchange.export_doccano, interchange.LABEL_STUDIO: interchange.export_label_studio}
+    for warning in export[args.format](_corpus(args.corpus), args.output):
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"exported {args.corpus} to {args.output} ({args.format})", file=sys.stderr)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .interchange import import_annotations
+
+    result = import_annotations(args.input, args.corpus, args.format, force=args.force)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"imported {result.spans} spans from {result.documents} documents into {args.corpus}")
+    return 0
+
+
+def cmd_agreement(args: argparse.Namespace) -> int:
+    from .agreement import measure_agreement, read_span_file
+
+    corpus = _corpus(args.corpus)
+    result = measure_agreement(corpus, read_span_file(args.first, corpus), read_span_file(args.second, corpus))
+    print(f"{result['sentences']} sentences of {', '.join(result['articles'])}")
+    for stance, r in result["stances"].items():
+        kappa = "undefined" if r["kappa"] is None else f"{r['kappa']:.2f}"
+        print(f"kappa {stance}: {kappa} (sentences marked {r['first']} / {r['second']}, observed {r['observed']:.2f})")
+    speaker = result["speaker"]
+    kappa = "undefined" if speaker["kappa"] is None else f"{speaker['kappa']:.2f}"
+    print(f"kappa speaker: {kappa} ({speaker['items']} shared positions)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="stance", description="Tag every sentence of news articles with who speaks and what stance they take.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def command(name: str, func: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.set_defaults(func=func)
+        return sub
+
+    sub = command("validate", cmd_validate, "check an annotation folder: offsets, texts, labels, schema")
+    sub.add_argument("directory", nargs="?", default=DEFAULT_CORPUS)
+
+    sub = command("dataset", cmd_dataset, "write the sentence table (spans projected onto sentences)")
+    sub.add_argument("--corpus", default=DEFAULT_CORPUS)
+    sub.add_argument("--output", help="file to write (.jsonl or .parquet); default: JSONL on stdout")
+    sub.add_argument("--format", choices=("jsonl", "parquet"))
+    sub.add_argument("--examples", action="store_true", help="include the written examples")
+
+    sub = command("train", cmd_train, "train a tagger on the corpus minus its held-out articles")
+    sub.add_argument("--corpus", default=DEFAULT_CORPUS)
+    sub.add_argument("--config", help="JSON file of training settings (see stance/config.py)")
+    sub.add_argument("--output", help="model directory (default: $STANCE_HOME/models/default)")
+    sub.add_argument("--encoder", help="local Hugging Face checkpoint folder (safetensors) to use instead of the built-in one")
+    sub.add_argument("--seed", type=int)
+    sub.add_argument("--no-examples", action="store_true", help="ignore examples.jsonl (ablation)")
+
+    sub = command("tag", cmd_tag, "tag every sentence of articles with speaker, stance and score")
+    sub.add_argument("paths", nargs="*", metavar="PATH", help="text files, directories of .txt files, or - for stdin")
+    sub.add_argument("--model", help="model directory (default: the one `stance train` writes)")
+    sub.add_argument("--format", default="jsonl", help="jsonl (default), csv or html")
+    sub.add_argument("--output", help="write here (atomically) instead of stdout")
+    sub.add_argument("--threshold", type=float, help="report stances with probability >= P (default: the model's, 0.5)")
+    sub.add_argument("--resume", action="store_true", help="skip articles already in --output after an interruption")
+
+    sub = command("evaluate", cmd_evaluate, "score a model and the baselines on the held-out articles")
+    sub.add_argument("--model")
+    sub.add_argument("--corpus", default=DEFAULT_CORPUS)
+    sub.add_argument("--cv", action="store_true", help="also run leave-one-story-out cross-validation")
+    sub.add_argument("--json", help="write every figure to this JSON file")
+
+    sub = command("export", cmd_export, "export annotations for doccano or Label Studio")
+    sub.add_argument("output")
+    sub.add_argument("--format", required=True, choices=("doccano", "label-studio"))
+    sub.add_argument("--corpus", default=DEFAULT_CORPUS)
+
+    sub = command("import", cmd_import, "import annotations exported by doccano or Label Studio")
+    sub.add_argument("input")
+    sub.add_argument("--format", choices=("doccano", "label-studio"), help="default: detected from the file")
+    sub.add_argument("--corpus", default=DEFAULT_CORPUS)
+    sub.add_argument("--force", action="store_true", help="replace existing spans (a backup is kept)")
+
+    sub = command("agreement", cmd_agreement, "Cohen's kappa between two annotation passes, per stance and for the speaker")
+    sub.add_argument("first")
+    sub.add_argument("second")
+    sub.add_argument("--corpus", default=DEFAULT_CORPUS)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except StanceError as error:
+        if args.debug:
+            raise
+        print(f"stance: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except BrokenPipeError:  # the reader (e.g. `head`) stopped early: not an error of ours
+        sys.stderr.close()
+        return 141
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print("stance: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # a bug, not bad input: still one line, with the way to see more
+        if args.debug:
+            raise
+        print(f"stance: internal error: {type(error).__name__}: {error} (rerun with --debug for the traceback)", file=sys.stderr)
+        return 70
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""Every hyperparameter in one typed record, loadable from JSON and saved beside the model."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, UsageError
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How a tagger is trained. Defaults are the recipe chosen by leave-one-story-out CV (README)."""
+
+    #: Local Hugging Face checkpoint (safetensors); ``None`` is the built-in multilingual-e5-small.
+    encoder: str | None = None
+    #: Prepended to every sentence: e5 models were trained with "query: " / "passage: " prefixes.
+    text_prefix: str = "query: "
+    max_length: int = 128
+    #: Top encoder layers fine-tuned; 0 keeps the encoder frozen and trains the heads only.
+    trainable_layers: int = 0
+    epochs: int = 60
+    batch_size: int = 32
+    learning_rate: float = 3e-3
+    encoder_learning_rate: float = 2e-5
+    weight_decay: float = 1e-2
+    dropout: float = 0.1
+    #: Weight positive sentences of each stance by (negatives/positives) ** balance (0 = unweighted).
+    class_balance: float = 0.5
+    #: Train on ``examples.jsonl`` too (the ablation switch reported in the README).
+    use_examples: bool = True
+    #: Feed the speaker head a vector of which speakers' schema aliases occur in the sentence.
+    speaker_cues: bool = True
+    #: Probability at or above which a stance is reported.
+    threshold: float = 0.5
+    seed: int = 13
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "config") -> "TrainConfig":
+        """Build a config, rejecting unknown keys and wrong types with the field named."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"{source}: expected a JSON object of training settings, got {type(data).__name__}")
+        hints = typing.get_type_hints(cls)
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"{source}: unknown setting(s) {unknown}; valid settings are {sorted(known)}")
+        for key, value in data.items():
+            if not _fits(value, hints[key]):
+                raise ConfigError(f"{source}: {key} = {value!r} is not of type {_type_name(hints[key])}")
+        config = cls(**data)
+        config.check(source)
+        return config
+
+    @classmethod
+    def load(cls, path: str | Path) -> "TrainConfig":
+        path = Path(path)
+        if path.is_dir():
+            raise UsageError(f"{path}: is a directory; expected a JSON config file")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: no such config file") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid JSON ({exc}); expected an object such as {{\"epochs\": 30}}") from None
+        return cls.from_dict(data, str(path))
+
+    def check(self, source: str = "config") -> None:
+        if self.epochs < 1 or self.batch_size < 1 or self.max_length < 8:
+            raise ConfigError(f"{source}: epochs and batch_size must be >= 1 and max_length >= 8")
+        if not 0.0 < self.threshold < 1.0:
+            raise ConfigError(f"{source}: threshold = {self.threshold} must be between 0 and 1")
+        if self.trainable_layers < 0:
+            raise ConfigError(f"{source}: trainable_layers = {self.trainable_layers} must be >= 0")
+
+
+def _fits(value: Any, hint: Any) -> bool:
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    args = typing.get_args(hint)
+    if args:
+        return any(_fits(value, arg) for arg in args)
+    if hint is type(None):
+        return value is None
+    return isinstance(value, hint)
+
+
+def _type_name(hint: Any) -> str:
+    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")

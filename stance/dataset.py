@@ -1,0 +1,108 @@
+"""Sentence tables: spans projected onto sentences, the unit the tagger predicts.
+
+Projection rule: a sentence holds a span's position when the span shares at least one character
+with it (spans and sentences both start and end on non-space characters, so a shared character is
+a shared word). A span that runs over two sentences labels both; several spans on one sentence
+give it several positions; a sentence with no span is ``none``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from .corpus import Corpus
+from .records import Position, Sentence, Span
+from .segment import split_sentences
+
+if TYPE_CHECKING:
+    import datasets
+
+#: Pseudo article id for the written examples, which belong to no article or story.
+EXAMPLES_ID = "examples"
+
+COLUMNS = ("article", "story", "language", "index", "start", "end", "text", "positions")
+
+
+def project(sentences: list[Sentence], spans: Iterable[Span]) -> list[list[Position]]:
+    """The positions each sentence holds, in schema-independent sorted order (no duplicates)."""
+    held: list[set[Position]] = [set() for _ in sentences]
+    starts = [s.start for s in sentences]
+    for span in spans:
+        # Sentences are sorted and disjoint, so only those starting before the span ends can overlap.
+        for index in range(len(sentences)):
+            if starts[index] >= span.end:
+                break
+            if sentences[index].end > span.start:
+                held[index].add(span.position)
+    return [sorted(positions) for positions in held]
+
+
+def article_rows(corpus: Corpus, article_ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """One row per sentence of the given articles (all by default), with projected positions."""
+    story_of = {aid: story for story, members in corpus.stories().items() for aid in members}
+    rows: list[dict[str, Any]] = []
+    for aid in article_ids if article_ids is not None else corpus.articles:
+        article = corpus.articles[aid]
+        sentences = split_sentences(article.text)
+        for index, (sentence, positions) in enumerate(zip(sentences, project(sentences, corpus.spans_of(aid)))):
+            rows.append(
+                {
+                    "article": aid,
+                    "story": story_of[aid],
+                    "language": article.language,
+                    "index": index,
+                    "start": sentence.start,
+                    "end": sentence.end,
+                    "text": sentence.text,
+                    "positions": [p.to_dict() for p in positions],
+                }
+            )
+    return rows
+
+
+def example_rows(corpus: Corpus) -> list[dict[str, Any]]:
+    """The written examples as rows of the same table, under the pseudo article ``examples``."""
+    return [
+        {
+            "article": EXAMPLES_ID,
+            "story": EXAMPLES_ID,
+            "language": example.language,
+            "index": index,
+            "start": 0,
+            "end": len(example.text),
+            "text": example.text,
+            "positions": [p.to_dict() for p in example.positions],
+        }
+        for index, example in enumerate(corpus.examples)
+    ]
+
+
+def sentence_table(corpus: Corpus, *, include_examples: bool = False) -> "datasets.Dataset":
+    """The sentence table as a ``datasets.Dataset`` users can filter, inspect and export."""
+    import datasets
+
+    rows = article_rows(corpus) + (example_rows(corpus) if include_examples else [])
+    return datasets.Dataset.from_list(rows, features=_features())
+
+
+def _features() -> "datasets.Features":
+    import datasets
+
+    position = {"speaker": datasets.Value("string"), "stance": datasets.Value("string")}
+    return datasets.Features(
+        {
+            "article": datasets.Value("string"),
+            "story": datasets.Value("string"),
+            "language": datasets.Value("string"),
+            "index": datasets.Value("int32"),
+            "start": datasets.Value("int64"),
+            "end": datasets.Value("int64"),
+            "text": datasets.Value("string"),
+            "positions": datasets.List(position),
+        }
+    )
+
+
+def positions_of(row: dict[str, Any]) -> list[Position]:
+    return [Position.from_dict(p) for p in row["positions"]]

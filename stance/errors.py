@@ -1,0 +1,55 @@
+"""Typed errors: library code raises them, the CLI turns each into one line and an exit code.
+
+Every message says what was received, what was expected and how to fix it, so the CLI never needs
+to add context and never prints a traceback (unless ``--debug``).
+"""
+
+from __future__ import annotations
+
+
+class StanceError(Exception):
+    """Base class: a problem the user can fix. ``exit_code`` is what the CLI returns."""
+
+    exit_code = 1
+
+
+class UsageError(StanceError):
+    """Arguments that cannot work (unknown format, a directory where a file is expected)."""
+
+    exit_code = 2
+
+
+class InputError(StanceError):
+    """An input file is missing, unreadable, binary or empty where content is required."""
+
+    exit_code = 1
+
+
+class SchemaError(StanceError):
+    """The label schema is malformed, or a model was trained with another schema."""
+
+
+class AnnotationError(StanceError):
+    """Annotations do not validate; ``problems`` holds one ``file:line: what`` string each."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = list(problems or [])
+
+
+class ConfigError(StanceError):
+    """A training config file is not valid JSON or names unknown or mistyped fields."""
+
+
+class ModelError(StanceError):
+    """A model directory is missing, incomplete, corrupted, or its base encoder does not match."""
+
+
+class EncoderError(StanceError):
+    """The base encoder cannot be built or verified (missing package, checksum mismatch)."""
+
+
+class Interrupted(StanceError):
+    """Ctrl-C: the finished work was kept (a model directory untouched, a ``.partial`` output)."""
+
+    exit_code = 130

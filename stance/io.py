@@ -1,0 +1,116 @@
+"""File reading and writing that never loses work: decoding with a stated fallback, atomic outputs."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from .errors import InputError, UsageError
+
+#: Bytes sniffed to tell text from binary data.
+_SNIFF_BYTES = 8192
+
+
+def read_text(path: str | os.PathLike[str]) -> tuple[str, str | None]:
+    """Decode a text file as stored (``newline=""`` semantics) and say how, if not UTF-8.
+
+    Scraped articles arrive in legacy encodings; decoding cp1252 silently as UTF-8 would produce
+    mojibake or crash, so we fall back explicitly and return a warning the caller can show.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"{path}: is a directory; expected a text file")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file; check the path") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+    return decode_text(data, str(path))
+
+
+def decode_text(data: bytes, name: str) -> tuple[str, str | None]:
+    """Decode bytes from a file or stdin; refuse binary data with a message naming ``name``."""
+    if b"\x00" in data[:_SNIFF_BYTES]:
+        raise InputError(f"{name}: looks like binary data (NUL bytes); expected a UTF-8 text file")
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp1252")
+        encoding = "cp1252"
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+        encoding = "latin-1"
+    return text, f"{name}: not valid UTF-8; decoded as {encoding} (save it as UTF-8 to silence this)"
+
+
+def read_jsonl(path: Path) -> Iterator[tuple[int, Any | None, str | None]]:
+    """Yield ``(line_number, object, error)`` per non-blank line, so validators can report lines."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield number, json.loads(line), None
+            except json.JSONDecodeError as exc:
+                yield number, None, f"not valid JSON ({exc.msg} at column {exc.colno})"
+
+
+def _check_writable_file(target: Path) -> None:
+    if target.is_dir():
+        raise UsageError(f"{target}: is a directory; expected a file path to write")
+    if not target.parent.exists():
+        raise UsageError(f"{target.parent}: no such directory; create it or choose another output")
+
+
+@contextlib.contextmanager
+def atomic_file(target: str | os.PathLike[str], *, encoding: str = "utf-8") -> Iterator[IO[str]]:
+    """Write a text file under a temporary name and rename it into place only on success.
+
+    An interrupted run (error, Ctrl-C) leaves the previous file, or nothing, never half a file.
+    """
+    target = Path(target)
+    _check_writable_file(target)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding=encoding, newline="") as handle:
+            yield handle
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_directory(target: str | os.PathLike[str]) -> Iterator[Path]:
+    """Build a directory under a temporary name; swap it in only when the body succeeds.
+
+    An existing directory at ``target`` is untouched until the new one is complete, and is
+    replaced in two renames, so a crash never leaves a mix of old and new files.
+    """
+    target = Path(target)
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"{target}: is a file; expected a directory path for the model")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        yield tmp
+        if target.exists():
+            old = target.with_name(f".{target.name}.old-{os.getpid()}")
+            os.replace(target, old)
+            os.replace(tmp, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

@@ -1,0 +1,241 @@
+"""The tagger: a pretrained encoder, mean pooling, a multi-label stance head and a speaker head.
+
+The speaker head predicts, for every stance, who holds it (a softmax over the schema's speakers),
+so one sentence can carry an accusation by one stakeholder and its denial by another.
+
+A saved model stores only what training changed (heads, and the top encoder layers when they were
+fine-tuned) plus the sha256 of the base encoder: the frozen 250k-token embedding matrix is loaded
+from the verified base instead of being copied into every model directory.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from .config import TrainConfig
+from .encoder import BASE_ENCODER_NAME, base_encoder_dir, load_encoder, weights_sha256
+from .errors import ModelError
+from .features import alias_patterns, speaker_cues
+from .schema import Schema
+
+WEIGHTS_NAME = "model.safetensors"
+CONFIG_NAME = "training_config.json"
+SCHEMA_NAME = "schema.json"
+ENCODER_INFO_NAME = "encoder.json"
+METRICS_NAME = "metrics.json"
+CARD_NAME = "README.md"
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "sentencepiece.bpe.model")
+REQUIRED_FILES = (WEIGHTS_NAME, CONFIG_NAME, SCHEMA_NAME, ENCODER_INFO_NAME)
+
+
+class StanceNet(nn.Module):
+    """Encoder plus two heads; the speaker head also sees which speakers the sentence names."""
+
+    def __init__(self, encoder: nn.Module, n_stances: int, n_speakers: int, dropout: float, cues: bool) -> None:
+        super().__init__()
+        hidden = encoder.config.hidden_size
+        self.encoder = encoder
+        self.n_stances, self.n_speakers = n_stances, n_speakers
+        self.dropout = nn.Dropout(dropout)
+        self.stance_head = nn.Linear(hidden, n_stances)
+        self.speaker_head = nn.Linear(hidden + (n_speakers if cues else 0), n_stances * n_speakers)
+        self.uses_cues = cues
+
+    def embed(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Mean of the last hidden states over real tokens: the pooling e5 was trained with."""
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+    def heads(self, pooled: torch.Tensor, cues: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        pooled = self.dropout(pooled)
+        stance_logits = self.stance_head(pooled)
+        speaker_input = torch.cat([pooled, cues], dim=-1) if self.uses_cues and cues is not None else pooled
+        speaker_logits = self.speaker_head(speaker_input).view(-1, self.n_stances, self.n_speakers)
+        return stance_logits, speaker_logits
+
+    def trained_parameter_names(self, trainable_layers: int) -> list[str]:
+        """Names of the tensors training changes, i.e. what a model directory must store."""
+        layers = encoder_layers(self.encoder)
+        tuned = {f"encoder.{prefix}" for prefix in _layer_prefixes(self.encoder, layers, trainable_layers)}
+        return [name for name, _ in self.named_parameters()
+                if not name.startswith("encoder.") or any(name.startswith(p) for p in tuned)]
+
+
+def encoder_layers(encoder: nn.Module) -> nn.ModuleList | None:
+    """The transformer blocks of BERT/XLM-R-style encoders (``encoder.layer``), if the model has them."""
+    inner = getattr(encoder, "encoder", None)
+    layers = getattr(inner, "layer", None)
+    return layers if isinstance(layers, nn.ModuleList) else None
+
+
+def _layer_prefixes(encoder: nn.Module, layers: nn.ModuleList | None, count: int) -> list[str]:
+    if count == 0:
+        return []
+    if layers is None or count > len(layers):
+        raise ModelError(
+            f"trainable_layers = {count}, but this encoder exposes "
+            f"{0 if layers is None else len(layers)} fine-tunable layers (encoder.layer); lower trainable_layers"
+        )
+    return [f"encoder.layer.{i}." for i in range(len(layers) - count, len(layers))]
+
+
+class StanceTagger:
+    """Predicts, for each sentence, one probability per stance and who holds each stance.
+
+    Answers to the same ``predict_proba`` / ``predict_speaker_proba`` contract as the baselines.
+    """
+
+    def __init__(self, net: StanceNet, tokenizer: Any, schema: Schema, config: TrainConfig,
+                 encoder_info: dict[str, Any]) -> None:
+        self.net = net.eval()
+        self.tokenizer = tokenizer
+        self.schema = schema
+        self.config = config
+        self.encoder_info = encoder_info
+        self._patterns = alias_patterns(schema)
+
+    @property
+    def stances(self) -> list[str]:
+        return self.schema.stance_names
+
+    @property
+    def speakers(self) -> list[str]:
+        return self.schema.speaker_names
+
+    def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids per sentence, unpadded, so batches can be padded to their own longest."""
+        prefixed = [self.config.text_prefix + text for text in texts]
+        return self.tokenizer(prefixed, truncation=True, max_length=self.config.max_length)["input_ids"]
+
+    def cues(self, texts: Sequence[str]) -> np.ndarray:
+        return speaker_cues(texts, self._patterns)
+
+    def embed(self, token_ids: Sequence[Sequence[int]], batch_size: int = 64) -> torch.Tensor:
+        """Pooled sentence vectors, computed in length-sorted batches with dynamic padding."""
+        order = sorted(range(len(token_ids)), key=lambda i: len(token_ids[i]))
+        pooled = torch.empty(len(token_ids), self.net.encoder.config.hidden_size)
+        pad = self.tokenizer.pad_token_id or 0
+        with torch.inference_mode():
+            for first in range(0, len(order), batch_size):
+                chunk = order[first:first + batch_size]
+                width = max(len(token_ids[i]) for i in chunk)
+                ids = torch.full((len(chunk), width), pad, dtype=torch.long)
+                mask = torch.zeros((len(chunk), width), dtype=torch.long)
+                for row, index in enumerate(chunk):
+                    ids[row, : len(token_ids[index])] = torch.tensor(token_ids[index])
+                    mask[row, : len(token_ids[index])] = 1
+                pooled[chunk] = self.net.embed(ids, mask)
+        return pooled
+
+    def predict_all(self, texts: Sequence[str], batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+        """Stance probabilities ``(n, S)`` and speaker probabilities per stance ``(n, S, K)``."""
+        if not texts:
+            return np.zeros((0, len(self.stances)), np.float32), np.zeros((0, len(self.stances), len(self.speakers)), np.float32)
+        pooled = self.embed(self.tokenize(texts), batch_size)
+        with torch.inference_mode():
+            stance_logits, speaker_logits = self.net.heads(pooled, torch.from_numpy(self.cues(texts)))
+            return torch.sigmoid(stance_logits).numpy(), torch.softmax(speaker_logits, dim=-1).numpy()
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        return self.predict_all(texts)[0]
+
+    def predict_speaker_proba(self, texts: Sequence[str]) -> np.ndarray:
+        return self.predict_all(texts)[1]
+
+    def save_pretrained(self, directory: str | Path, metrics: dict[str, Any] | None = None, card: str = "") -> None:
+        """Write the model into an existing, empty directory (callers make it atomic)."""
+        from safetensors.torch import save_file
+
+        directory = Path(directory)
+        names = set(self.net.trained_parameter_names(self.config.trainable_layers))
+        tensors = {k: v.detach().contiguous() for k, v in self.net.state_dict().items() if k in names}
+        save_file(tensors, str(directory / WEIGHTS_NAME), metadata={"format": "pt"})
+        _write_json(directory / CONFIG_NAME, self.config.to_dict())
+        _write_json(directory / SCHEMA_NAME, self.schema.to_dict())
+        _write_json(directory / ENCODER_INFO_NAME, self.encoder_info)
+        if metrics is not None:
+            _write_json(directory / METRICS_NAME, metrics)
+        self.tokenizer.save_pretrained(str(directory))
+        (directory / CARD_NAME).write_text(card, encoding="utf-8")
+
+    @classmethod
+    def from_pretrained(cls, directory: str | Path) -> "StanceTagger":
+        """Restore the exact predictor; only JSON and safetensors are read (never pickle)."""
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+
+        directory = Path(directory)
+        check_model_dir(directory)
+        config = TrainConfig.from_dict(_read_json(directory / CONFIG_NAME), str(directory / CONFIG_NAME))
+        schema = Schema.from_dict(_read_json(directory / SCHEMA_NAME), str(directory / SCHEMA_NAME))
+        info = _read_json(directory / ENCODER_INFO_NAME)
+        tokenizer, encoder = load_encoder(resolve_base(info, directory))
+        net = StanceNet(encoder, len(schema.stances), len(schema.speakers), config.dropout, config.speaker_cues)
+        try:
+            tensors = load_file(str(directory / WEIGHTS_NAME))
+        except (SafetensorError, OSError, ValueError) as exc:
+            raise ModelError(f"{directory / WEIGHTS_NAME}: corrupted weights ({exc}); retrain with `stance train`") from None
+        expected = set(net.trained_parameter_names(config.trainable_layers))
+        if set(tensors) != expected:
+            raise ModelError(f"{directory / WEIGHTS_NAME}: holds {len(tensors)} tensors, expected {len(expected)} "
+                             f"for this config; the directory is inconsistent, retrain with `stance train`")
+        try:
+            net.load_state_dict(tensors, strict=False)
+        except RuntimeError as exc:
+            raise ModelError(f"{directory / WEIGHTS_NAME}: tensors do not fit the model ({str(exc).splitlines()[0]})") from None
+        return cls(net, tokenizer, schema, config, info)
+
+
+def encoder_info_for(path: Path, builtin: bool) -> dict[str, Any]:
+    """What a saved model records to find and verify its base encoder again."""
+    return {"name": BASE_ENCODER_NAME if builtin else str(path.resolve()), "builtin": builtin,
+            "sha256": weights_sha256(path)}
+
+
+def resolve_base(info: dict[str, Any], directory: Path) -> Path:
+    """The base encoder folder a model was trained on, verified by the sha256 of its weights."""
+    path = base_encoder_dir() if info.get("builtin") else Path(str(info.get("name")))
+    if not path.is_dir():
+        raise ModelError(f"{directory}: base encoder {path} not found; it must be the checkpoint the model was trained on")
+    actual = weights_sha256(path)
+    if actual != info.get("sha256"):
+        raise ModelError(f"{directory}: base encoder {path} has sha256 {actual[:12]}…, the model expects "
+                         f"{str(info.get('sha256'))[:12]}…; use the encoder it was trained on or retrain")
+    return path
+
+
+def check_model_dir(directory: Path) -> None:
+    """Fail fast, before anything heavy loads, when a model directory is missing or incomplete."""
+    if not directory.exists():
+        raise ModelError(f"{directory}: no model here; train one with `stance train --output {directory}`")
+    if not directory.is_dir():
+        raise ModelError(f"{directory}: is a file; expected a model directory written by `stance train`")
+    missing = [name for name in REQUIRED_FILES if not (directory / name).is_file()]
+    if missing:
+        raise ModelError(f"{directory}: not a complete model directory (missing {', '.join(missing)}); retrain with `stance train`")
+
+
+def copy_tokenizer(source: Path, target: Path) -> None:
+    for name in TOKENIZER_FILES:
+        if (source / name).is_file():
+            shutil.copyfile(source / name, target / name)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{path}: corrupted ({exc}); retrain with `stance train`") from None

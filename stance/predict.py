@@ -1,0 +1,127 @@
+"""Tagging articles: sentences in, one row per sentence out, streamed in bounded windows.
+
+Sentences from consecutive articles are pooled into windows (``WINDOW`` sentences at most) so
+small articles still make full batches, while memory stays flat on archives of any size and
+each article's rows are yielded as soon as its window is done.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from .errors import InputError, UsageError
+from .io import decode_text, read_text
+from .records import Sentence
+from .segment import split_sentences
+
+#: Sentences scored together: large enough to sort into similar-length batches, small enough
+#: that memory does not grow with the input.
+WINDOW = 512
+
+STDIN = "-"
+
+
+class Scorer(Protocol):
+    def predict_all(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+@dataclass(frozen=True)
+class Document:
+    """An input to tag: an id (the file name without ``.txt``), its path, and a decoding note."""
+
+    id: str
+    path: Path | None
+
+
+@dataclass(frozen=True)
+class TaggedArticle:
+    id: str
+    text: str
+    rows: list[dict[str, Any]]
+    warning: str | None = None
+
+
+def collect_documents(paths: Sequence[str]) -> list[Document]:
+    """Resolve the command line's inputs before any model loads, so mistakes fail in a second."""
+    documents: list[Document] = []
+    for given in paths or [STDIN]:
+        if given == STDIN:
+            documents.append(Document("stdin", None))
+            continue
+        path = Path(given)
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*.txt") if p.is_file())
+            if not files:
+                raise InputError(f"{path}: directory has no .txt files; expected articles saved as .txt")
+            documents += [Document(_doc_id(p, path), p) for p in files]
+        elif path.is_file():
+            documents.append(Document(path.stem, path))
+        else:
+            raise InputError(f"{path}: no such file or directory")
+    seen: set[str] = set()
+    for document in documents:
+        if document.id in seen:
+            raise UsageError(f"two inputs are both named {document.id!r}; rename one so rows can be told apart")
+        seen.add(document.id)
+    return documents
+
+
+def _doc_id(path: Path, root: Path) -> str:
+    return path.relative_to(root).with_suffix("").as_posix()
+
+
+def read_document(document: Document) -> tuple[str, str | None]:
+    if document.path is None:
+        return decode_text(sys.stdin.buffer.read(), "stdin")
+    return read_text(document.path)
+
+
+def sentence_rows(article: str, sentences: list[Sentence], stance_probs: np.ndarray, speaker_probs: np.ndarray,
+                  stances: Sequence[str], speakers: Sequence[str], none: str, threshold: float) -> list[dict[str, Any]]:
+    """The output contract: held positions (probability >= threshold) plus the top one repeated."""
+    rows = []
+    for index, (sentence, probs, speaker) in enumerate(zip(sentences, stance_probs, speaker_probs)):
+        held = sorted(np.flatnonzero(probs >= threshold), key=lambda s: -probs[s])
+        positions = [{"speaker": speakers[int(np.argmax(speaker[s]))], "stance": stances[s],
+                      "score": round(float(probs[s]), 4)} for s in held]
+        top = positions[0] if positions else {"speaker": None, "stance": none,
+                                              "score": round(1.0 - float(probs.max(initial=0.0)), 4)}
+        rows.append({"article": article, "index": index, "start": sentence.start, "end": sentence.end,
+                     "text": sentence.text, "positions": positions, **{k: top[k] for k in ("stance", "speaker", "score")}})
+    return rows
+
+
+def tag_documents(tagger: Any, documents: Iterable[Document], threshold: float | None = None,
+                  window: int = WINDOW) -> Iterator[TaggedArticle]:
+    """Tag documents in order, yielding each article as soon as its sentences are scored."""
+    threshold = tagger.config.threshold if threshold is None else threshold
+    pending: list[tuple[Document, str, str | None, list[Sentence]]] = []
+    count = 0
+
+    def flush() -> Iterator[TaggedArticle]:
+        texts = [s.text for *_, sentences in pending for s in sentences]
+        stance_probs, speaker_probs = tagger.predict_all(texts)
+        offset = 0
+        for document, text, warning, sentences in pending:
+            end = offset + len(sentences)
+            rows = sentence_rows(document.id, sentences, stance_probs[offset:end], speaker_probs[offset:end],
+                                 tagger.stances, tagger.speakers, tagger.schema.none, threshold)
+            offset = end
+            yield TaggedArticle(document.id, text, rows, warning)
+
+    for document in documents:
+        text, warning = read_document(document)
+        sentences = split_sentences(text)
+        if pending and count + len(sentences) > window:
+            yield from flush()
+            pending, count = [], 0
+        pending.append((document, text, warning, sentences))
+        count += len(sentences)
+    if pending:
+        yield from flush()

@@ -1,0 +1,137 @@
+"""The label schema as data: stances, speakers with aliases, and which speaker is the article's voice.
+
+No label name appears in the code: a user annotating another story swaps ``schema.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import SchemaError
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Label:
+    """A stance or speaker name with the one-line definition annotators and models read."""
+
+    name: str
+    definition: str = ""
+    aliases: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"name": self.name, "definition": self.definition}
+        if self.aliases:
+            data["aliases"] = {lang: list(words) for lang, words in self.aliases.items()}
+        return data
+
+
+@dataclass(frozen=True)
+class Schema:
+    """What can be said about a sentence: ``(speaker, stance)`` positions, or ``none``."""
+
+    name: str
+    stances: tuple[Label, ...]
+    speakers: tuple[Label, ...]
+    none: str = "none"
+    voice: str | None = None
+    description: str = ""
+
+    @property
+    def stance_names(self) -> list[str]:
+        return [label.name for label in self.stances]
+
+    @property
+    def speaker_names(self) -> list[str]:
+        return [label.name for label in self.speakers]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "none": self.none,
+            "voice": self.voice,
+            "stances": [label.to_dict() for label in self.stances],
+            "speakers": [label.to_dict() for label in self.speakers],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "schema") -> "Schema":
+        """Build a schema, or raise ``SchemaError`` listing every problem found."""
+        found = schema_problems(data)
+        if found:
+            raise SchemaError(f"{source}: {found[0]}" + (f" (and {len(found) - 1} more)" if len(found) > 1 else ""))
+        return cls(
+            name=data["name"],
+            description=data.get("description", ""),
+            none=data.get("none", "none"),
+            voice=data.get("voice"),
+            stances=tuple(_label(item) for item in data["stances"]),
+            speakers=tuple(_label(item) for item in data["speakers"]),
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Schema":
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise SchemaError(f"{path}: no such file; a corpus needs a schema.json") from None
+        except json.JSONDecodeError as exc:
+            raise SchemaError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+        return cls.from_dict(data, str(path))
+
+
+def _label(item: dict[str, Any]) -> Label:
+    aliases = {lang: tuple(words) for lang, words in item.get("aliases", {}).items()}
+    return Label(name=item["name"], definition=item.get("definition", ""), aliases=aliases)
+
+
+def schema_problems(data: Any) -> list[str]:
+    """Every way ``data`` fails to be a schema, as readable sentences (empty when valid)."""
+    if not isinstance(data, dict):
+        return [f"expected a JSON object with 'name', 'stances' and 'speakers', got {type(data).__name__}"]
+    problems: list[str] = []
+    if not isinstance(data.get("name"), str) or not data.get("name"):
+        problems.append("'name' must be a non-empty string")
+    none = data.get("none", "none")
+    if not isinstance(none, str) or not _NAME.match(none):
+        problems.append(f"'none' must be a lower_snake_case name, got {none!r}")
+    names: dict[str, set[str]] = {}
+    for key in ("stances", "speakers"):
+        items = data.get(key)
+        if not isinstance(items, list) or not items:
+            problems.append(f"'{key}' must be a non-empty list of {{\"name\", \"definition\"}} objects")
+            continue
+        seen: set[str] = set()
+        for index, item in enumerate(items):
+            where = f"{key}[{index}]"
+            if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+                problems.append(f"{where} must be an object with a string 'name'")
+                continue
+            name = item["name"]
+            if not _NAME.match(name):
+                problems.append(f"{where}: name {name!r} must be lower_snake_case (a-z, 0-9, _)")
+            if name in seen:
+                problems.append(f"{where}: name {name!r} is listed twice")
+            if name == none:
+                problems.append(f"{where}: name {name!r} is the schema's 'none' label; pick another name")
+            seen.add(name)
+            if not isinstance(item.get("definition", ""), str):
+                problems.append(f"{where}: 'definition' must be a string")
+            aliases = item.get("aliases", {})
+            if not isinstance(aliases, dict) or not all(
+                isinstance(words, list) and all(isinstance(w, str) and w.strip() for w in words)
+                for words in aliases.values()
+            ):
+                problems.append(f"{where}: 'aliases' must map a language code to a list of non-empty strings")
+        names[key] = seen
+    voice = data.get("voice")
+    if voice is not None and "speakers" in names and voice not in names["speakers"]:
+        problems.append(f"'voice' is {voice!r}, which is not one of the speakers {sorted(names['speakers'])}")
+    return problems
