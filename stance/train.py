@@ -52,27 +52,38 @@ def label_arrays(labels: Sequence[Sequence[Position]], schema: Schema) -> tuple[
     return stances, speakers
 
 
+def new_tagger(schema: Schema, config: TrainConfig) -> StanceTagger:
+    """An untrained tagger on the config's encoder, heads initialised under the config's seed."""
+    seed_everything(config.seed)
+    base = Path(config.encoder) if config.encoder else base_encoder_dir()
+    tokenizer, encoder = load_encoder(base)
+    net = StanceNet(encoder, len(schema.stances), len(schema.speakers), config.dropout, config.speaker_cues)
+    return StanceTagger(net, tokenizer, schema, config, encoder_info_for(base, builtin=config.encoder is None))
+
+
 def fit_tagger(
     texts: Sequence[str],
     labels: Sequence[Sequence[Position]],
     schema: Schema,
     config: TrainConfig,
     progress: Progress | None = None,
+    pooled: torch.Tensor | None = None,
 ) -> StanceTagger:
-    """Train a tagger on sentences and their gold positions (``[]`` for none)."""
+    """Train a tagger on sentences and their gold positions (``[]`` for none).
+
+    ``pooled`` may hold the sentence vectors of ``texts`` already computed with this config's
+    encoder and prefix, so frozen-encoder recipes can be compared without re-encoding.
+    """
     if not texts:
         raise StanceError("no training sentences: add spans or examples.jsonl to the corpus")
-    seed_everything(config.seed)
-    base = Path(config.encoder) if config.encoder else base_encoder_dir()
-    tokenizer, encoder = load_encoder(base)
-    net = StanceNet(encoder, len(schema.stances), len(schema.speakers), config.dropout, config.speaker_cues)
-    tagger = StanceTagger(net, tokenizer, schema, config, encoder_info_for(base, builtin=config.encoder is None))
+    tagger = new_tagger(schema, config)
+    net = tagger.net
     tuned = _unfreeze_top_layers(net, config.trainable_layers)
 
     token_ids = tagger.tokenize(texts)
     cues = torch.from_numpy(tagger.cues(texts))
     stance_targets, speaker_targets = (torch.from_numpy(a) for a in label_arrays(labels, schema))
-    cached = tagger.embed(token_ids) if not tuned else None
+    cached = None if tuned else (pooled if pooled is not None else tagger.embed(token_ids))
 
     positives = stance_targets.sum(0)
     pos_weight = ((len(texts) - positives).clamp(min=1) / positives.clamp(min=1)) ** config.class_balance

@@ -1,0 +1,167 @@
+"""Tagging speed against a plain transformers loop and against the machine's float32 peak.
+
+Measured in one process on the same weights and the same sentences (sentences of the training
+articles, repeated): the naive loop (eval mode, ``torch.no_grad``, default threads, one
+sentence per call, tokenized per call, same encoder and heads), the predictor as ``stance tag``
+ships it (segmentation excluded from both), and a 2048^3 float32 matmul. Each is timed three
+times, interleaved; medians are reported. Peak memory and per-sentence time are measured in
+child processes at 1x, 4x and 16x the input. The last two lines are ``speedup <X>x`` and
+``efficiency <Y>`` (achieved useful FLOP/s of the predictor over the float32 matmul peak).
+
+    python benchmarks/bench_tag.py [--quick] [--model DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+RUNS = 3
+
+
+def corpus_sentences(count: int) -> list[str]:
+    from stance.corpus import load_corpus
+    from stance.dataset import article_rows
+
+    corpus = load_corpus(REPO / "annotations")
+    texts = [row["text"] for row in article_rows(corpus, corpus.training_ids)]
+    return [texts[i % len(texts)] for i in range(count)]
+
+
+def ensure_model(model: str | None) -> Path:
+    if model:
+        return Path(model)
+    from stance.config import TrainConfig
+    from stance.corpus import load_corpus
+    from stance.train import train_model
+
+    directory = Path(tempfile.mkdtemp(prefix="stance-bench-")) / "model"
+    train_model(load_corpus(REPO / "annotations"), TrainConfig(epochs=5), directory)
+    return directory
+
+
+def naive(tagger, texts: list[str]) -> None:
+    """The baseline exactly as a first script would write it."""
+    import torch
+
+    tagger.net.eval()
+    with torch.no_grad():
+        for text in texts:
+            encoded = tagger.tokenizer(tagger.config.text_prefix + text, truncation=True,
+                                       max_length=tagger.config.max_length, return_tensors="pt")
+            pooled = tagger.net.embed(encoded["input_ids"], encoded["attention_mask"])
+            stance_logits, speaker_logits = tagger.net.heads(pooled, torch.from_numpy(tagger.cues([text])))
+            torch.sigmoid(stance_logits), torch.softmax(speaker_logits, -1)
+
+
+def predictor(tagger, texts: list[str]) -> None:
+    """What `stance tag` runs on the sentences of its bounded windows."""
+    from stance.predict import WINDOW
+
+    for first in range(0, len(texts), WINDOW):
+        tagger.predict_all(texts[first:first + WINDOW])
+
+
+def matmul_peak() -> float:
+    import torch
+
+    a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+    a @ b
+    started = time.perf_counter()
+    a @ b
+    return 2 * 2048 ** 3 / (time.perf_counter() - started)
+
+
+def flops_per_sentence(tagger, texts: list[str]) -> float:
+    """Useful FLOPs of the encoder from real (unpadded) token counts; the heads are negligible."""
+    config = tagger.net.encoder.config
+    h, ffn, layers = config.hidden_size, config.intermediate_size, config.num_hidden_layers
+    total = 0.0
+    for ids in tagger.tokenize(texts):
+        t = len(ids)
+        total += layers * (t * (8 * h * h + 4 * h * ffn) + 4 * t * t * h)
+    return total / len(texts)
+
+
+def child(model: Path, count: int) -> None:
+    """Run in a fresh process: tag ``count`` sentences, report peak RSS and time per sentence."""
+    from stance.model import StanceTagger
+
+    tagger = StanceTagger.from_pretrained(model)
+    texts = corpus_sentences(count)
+    started = time.perf_counter()
+    predictor(tagger, texts)
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"sentences": count, "peak_rss_mb": peak, "ms_per_sentence": 1000 * seconds / count}))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smaller inputs (under 3 minutes)")
+    parser.add_argument("--model", help="model directory (default: train a small one first)")
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(Path(args.model), args.child)
+        return 0
+
+    import torch
+
+    from stance.model import StanceTagger
+
+    model = ensure_model(args.model)
+    started = time.perf_counter()
+    tagger = StanceTagger.from_pretrained(model)
+    load_seconds = time.perf_counter() - started
+    naive_count, predictor_count = (300, 1000) if args.quick else (2000, 2000)
+    naive_texts, predictor_texts = corpus_sentences(naive_count), corpus_sentences(predictor_count)
+    flops = flops_per_sentence(tagger, predictor_texts)
+    tagger.predict_all(predictor_texts[:64])  # warm-up: first calls allocate and pick kernels
+    naive(tagger, naive_texts[:8])
+
+    times: dict[str, list[float]] = {"naive": [], "predictor": [], "peak": []}
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        naive(tagger, naive_texts)
+        times["naive"].append(naive_count / (time.perf_counter() - started))
+        started = time.perf_counter()
+        predictor(tagger, predictor_texts)
+        times["predictor"].append(predictor_count / (time.perf_counter() - started))
+        times["peak"].append(matmul_peak())
+    naive_rate, predictor_rate, peak = (statistics.median(times[k]) for k in ("naive", "predictor", "peak"))
+
+    print(f"machine: {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads, "
+          f"float32 throughout (no int8, no reduced precision)")
+    print(f"model load time: {load_seconds:.2f} s")
+    print(f"naive loop: {naive_rate:.1f} sentences/s (runs: {', '.join(f'{r:.1f}' for r in times['naive'])}; "
+          f"{naive_count} sentences)")
+    print(f"predictor: {predictor_rate:.1f} sentences/s (runs: {', '.join(f'{r:.1f}' for r in times['predictor'])}; "
+          f"{predictor_count} sentences)")
+    print(f"float32 matmul peak: {peak / 1e9:.1f} GFLOP/s (runs: {', '.join(f'{r / 1e9:.1f}' for r in times['peak'])})")
+    print(f"model FLOPs per sentence: {flops / 1e9:.3f} GFLOP (real token counts, no padding)")
+    print(f"achieved: {flops * predictor_rate / 1e9:.1f} GFLOP/s predictor, {flops * naive_rate / 1e9:.1f} GFLOP/s naive")
+
+    scales = (250, 1000, 4000) if args.quick else (500, 2000, 8000)
+    for count in scales:
+        out = subprocess.run([sys.executable, __file__, "--model", str(model), "--child", str(count)],
+                             capture_output=True, text=True, check=True)
+        figures = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"memory at {count} sentences: peak RSS {figures['peak_rss_mb']:.0f} MB, "
+              f"{figures['ms_per_sentence']:.2f} ms/sentence")
+    print(f"speedup {predictor_rate / naive_rate:.2f}x")
+    print(f"efficiency {flops * predictor_rate / peak:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""The real `stance` command as a subprocess: outputs, formats, and the errors users get."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ANNOTATIONS
+
+ARTICLE = ANNOTATIONS / "articles" / "igen-fr.txt"
+
+
+def run(*args: str, stdin: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    return subprocess.run([sys.executable, "-m", "stance.cli", *args], input=stdin, capture_output=True,
+                          env=env, cwd=cwd, timeout=600)
+
+
+def one_line_error(result: subprocess.CompletedProcess, code: int = 1) -> str:
+    err = result.stderr.decode()
+    assert result.returncode == code, err
+    assert "Traceback" not in err and err.count("\n") == 1, err
+    return err
+
+
+def test_help_does_not_import_torch():
+    code = ("import sys, stance, stance.cli; stance.cli.build_parser().format_help(); "
+            "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    assert run("--help").returncode == 0
+
+
+def test_tag_jsonl_contract(trained_model):
+    result = run("tag", str(ARTICLE), "--model", str(trained_model))
+    assert result.returncode == 0, result.stderr.decode()
+    rows = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    text = ARTICLE.read_text(encoding="utf-8")
+    assert [r["index"] for r in rows] == list(range(len(rows))) and len(rows) > 10
+    for row in rows:
+        assert row["article"] == "igen-fr" and text[row["start"]:row["end"]] == row["text"]
+        assert {"positions", "stance", "speaker", "score"} <= set(row)
+        if row["positions"]:
+            top = row["positions"][0]
+            assert (row["stance"], row["speaker"], row["score"]) == (top["stance"], top["speaker"], top["score"])
+            assert all(p["score"] >= 0.5 for p in row["positions"])
+        else:
+            assert row["stance"] == "none" and row["speaker"] is None and 0.0 <= row["score"] <= 1.0
+
+
+def test_tag_threshold_stdin_and_csv(trained_model, tmp_path):
+    low = run("tag", "-", "--model", str(trained_model), "--threshold", "0.01", stdin=ARTICLE.read_bytes())
+    rows = [json.loads(line) for line in low.stdout.decode().splitlines()]
+    assert rows[0]["article"] == "stdin" and all(r["positions"] for r in rows)
+
+    out = tmp_path / "tags.csv"
+    result = run("tag", str(ARTICLE), "--model", str(trained_model), "--format", "csv", "--output", str(out))
+    assert result.returncode == 0, result.stderr.decode()
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    table = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert table[0].keys() >= {"article", "index", "start", "end", "text", "positions", "stance", "speaker", "score"}
+    assert isinstance(json.loads(table[0]["positions"]), list)
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_tag_directory_and_resume(trained_model, tmp_path):
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    for aid in ("igen-fr", "frtech-fr", "nyt-fr"):
+        (folder / f"{aid}.txt").write_bytes((ANNOTATIONS / "articles" / f"{aid}.txt").read_bytes())
+    out = tmp_path / "tags.jsonl"
+    full = run("tag", str(folder), "--model", str(trained_model), "--output", str(out))
+    assert full.returncode == 0, full.stderr.decode()
+    expected = out.read_text(encoding="utf-8")
+    # An interrupted run leaves <output>.partial with whole articles and a cut last line.
+    lines = expected.splitlines(keepends=True)
+    first_two = [line for line in lines if json.loads(line)["article"] in ("frtech-fr", "igen-fr")]
+    out.unlink()
+    (tmp_path / "tags.jsonl.partial").write_text("".join(first_two) + lines[-1][:20], encoding="utf-8")
+    resumed = run("tag", str(folder), "--model", str(trained_model), "--output", str(out), "--resume")
+    assert resumed.returncode == 0, resumed.stderr.decode()
+    assert out.read_text(encoding="utf-8") == expected
+    assert not (tmp_path / "tags.jsonl.partial").exists()
+
+
+def test_html_output_renders_in_a_real_browser(trained_model, tmp_path):
+    out = tmp_path / "tags.html"
+    result = run("tag", str(ARTICLE), "--model", str(trained_model), "--format", "html", "--output", str(out),
+                 "--threshold", "0.2")
+    assert result.returncode == 0, result.stderr.decode()
+    page = out.read_text(encoding="utf-8")
+    assert 'id="legend"' in page and "national_security" in page and 'title="' in page
+    browser = next((b for b in ("chromium", "chromium-browser", "google-chrome") if _which(b)), None)
+    if browser is None:
+        pytest.skip("no headless Chromium installed (Debian package chromium); the page was checked as text only")
+    dom = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                          "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                          f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", out.as_uri()],
+                         capture_output=True, text=True, timeout=120)
+    assert dom.returncode == 0, dom.stderr[-500:]
+    assert dom.stdout.count('class="s"') == page.count('class="s"') > 10
+    assert 'data-stance="' in dom.stdout and "partenaire technique" in dom.stdout
+
+
+def _which(name: str) -> bool:
+    import shutil
+
+    return shutil.which(name) is not None
+
+
+def test_evaluate_prints_model_and_baselines(trained_model, small_corpus, tmp_path):
+    out = tmp_path / "report.json"
+    result = run("evaluate", "--model", str(trained_model), "--corpus", str(small_corpus), "--json", str(out))
+    assert result.returncode == 0, result.stderr.decode()
+    text = result.stdout.decode()
+    assert "held-out (nyt-en)" in text and all(name in text for name in ("model", "tfidf", "majority"))
+    report = json.loads(out.read_text())
+    figures = report["held-out (nyt-en)"]["model"]
+    assert 0.0 <= figures["macro_f1_low"] <= figures["macro_f1"] <= figures["macro_f1_high"] <= 1.0
+    assert len(figures["confusion"]["matrix"]) == 4
+
+
+def test_validate_reports_problems_and_counts(tmp_path):
+    ok = run("validate", str(ANNOTATIONS))
+    assert ok.returncode == 0 and "spans" in ok.stdout.decode() and "national_security" in ok.stdout.decode()
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "schema.json").write_text('{"name": "x"', encoding="utf-8")
+    result = run("validate", str(bad))
+    assert result.returncode == 1
+    assert result.stderr.decode().startswith(f"{bad / 'schema.json'}:1: not valid JSON")

@@ -1,0 +1,109 @@
+"""The real tokenizer and encoder: training is deterministic and a saved model restores exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from stance.config import TrainConfig
+from stance.errors import ModelError
+from stance.model import WEIGHTS_NAME, StanceTagger
+from stance.records import Position
+from stance.schema import Schema
+from stance.train import fit_tagger
+
+from conftest import ANNOTATIONS
+
+TEXTS = [
+    "TikTok has never shared user data with the Chinese government, a spokesperson said.",
+    "« Cette interdiction est une manœuvre électorale », a déclaré le porte-parole chinois.",
+    "The deal was announced on Monday.",
+    "Washington says the app is a threat to national security.",
+]
+LABELS = [
+    [Position("bytedance_tiktok", "denial")],
+    [Position("chinese_government", "political_motive")],
+    [],
+    [Position("trump_administration", "national_security")],
+]
+
+
+@pytest.fixture(scope="module")
+def schema() -> Schema:
+    return Schema.load(ANNOTATIONS / "schema.json")
+
+
+def test_same_seed_same_predictions_and_round_trip(base_encoder, schema, tmp_path):
+    config = TrainConfig(epochs=40, seed=3)
+    first = fit_tagger(TEXTS, LABELS, schema, config)
+    second = fit_tagger(TEXTS, LABELS, schema, config)
+    probs, speakers = first.predict_all(TEXTS)
+    np.testing.assert_array_equal(probs, second.predict_all(TEXTS)[0])
+    assert probs.shape == (4, 3) and speakers.shape == (4, 3, len(schema.speakers))
+    assert np.allclose(speakers.sum(-1), 1.0, atol=1e-5)
+    # The heads fit their training sentences: every gold stance is the most probable one.
+    assert [int(np.argmax(p)) for p in probs[[0, 1, 3]]] == [1, 2, 0]
+
+    first.save_pretrained(tmp_path)
+    restored = StanceTagger.from_pretrained(tmp_path)
+    np.testing.assert_allclose(restored.predict_all(TEXTS)[0], probs, atol=1e-6)
+    assert restored.config == config and restored.schema == schema
+    # Only what training changed is stored: the heads, not the 250k-token embedding matrix.
+    assert (tmp_path / WEIGHTS_NAME).stat().st_size < 200_000
+
+
+def test_fine_tuning_top_layers_stores_only_those_layers(base_encoder, schema, tmp_path):
+    config = TrainConfig(epochs=1, trainable_layers=1, batch_size=4)
+    tagger = fit_tagger(TEXTS, LABELS, schema, config)
+    tagger.save_pretrained(tmp_path)
+    from safetensors import safe_open
+
+    with safe_open(str(tmp_path / WEIGHTS_NAME), "pt") as handle:
+        names = list(handle.keys())
+    assert any(n.startswith("encoder.encoder.layer.11.") for n in names)
+    assert not any(n.startswith("encoder.encoder.layer.10.") or "embeddings" in n for n in names)
+    np.testing.assert_allclose(StanceTagger.from_pretrained(tmp_path).predict_all(TEXTS)[0],
+                               tagger.predict_all(TEXTS)[0], atol=1e-5)
+
+
+def test_too_many_trainable_layers_is_a_clear_error(base_encoder, schema):
+    with pytest.raises(ModelError, match="trainable_layers = 99"):
+        fit_tagger(TEXTS, LABELS, schema, TrainConfig(epochs=1, trainable_layers=99))
+
+
+def test_base_encoder_mismatch_is_refused(trained_model, tmp_path):
+    import json
+    import shutil
+
+    copy = tmp_path / "model"
+    shutil.copytree(trained_model, copy)
+    info = json.loads((copy / "encoder.json").read_text())
+    (copy / "encoder.json").write_text(json.dumps({**info, "sha256": "0" * 64}))
+    with pytest.raises(ModelError, match="sha256"):
+        StanceTagger.from_pretrained(copy)
+
+
+def test_corrupted_weights_are_refused(trained_model, tmp_path):
+    import shutil
+
+    copy = tmp_path / "model"
+    shutil.copytree(trained_model, copy)
+    (copy / WEIGHTS_NAME).write_bytes(b"\x00garbage")
+    with pytest.raises(ModelError, match="corrupted weights"):
+        StanceTagger.from_pretrained(copy)
+
+
+def test_pickle_files_in_a_model_directory_are_never_loaded(trained_model, tmp_path):
+    import pickle
+    import shutil
+
+    class Boom:
+        def __reduce__(self):
+            return (exec, ("raise SystemExit('pickle was executed')",))
+
+    copy = tmp_path / "model"
+    shutil.copytree(trained_model, copy)
+    for name in ("pytorch_model.bin", "training_args.bin", "model.pkl"):
+        (copy / name).write_bytes(pickle.dumps(Boom()))
+    tagger = StanceTagger.from_pretrained(copy)
+    assert tagger.predict_all(["A sentence."])[0].shape == (1, 3)

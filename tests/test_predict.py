@@ -1,0 +1,52 @@
+"""Batching and windows never change answers; the row contract holds for every sentence."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from stance.model import StanceTagger
+from stance.predict import Document, collect_documents, sentence_rows, tag_documents
+from stance.records import Sentence
+
+from conftest import ANNOTATIONS
+
+
+def test_windows_and_batches_do_not_change_answers(trained_model):
+    tagger = StanceTagger.from_pretrained(trained_model)
+    documents = [Document(aid, ANNOTATIONS / "articles" / f"{aid}.txt") for aid in ("igen-fr", "frtech-fr")]
+    default = [row for article in tag_documents(tagger, documents) for row in article.rows]
+    small = [row for article in tag_documents(tagger, documents, window=3) for row in article.rows]
+    assert [(r["article"], r["index"], r["stance"], r["speaker"]) for r in small] == \
+        [(r["article"], r["index"], r["stance"], r["speaker"]) for r in default]
+    np.testing.assert_allclose([r["score"] for r in small], [r["score"] for r in default], atol=2e-4)
+    texts = [r["text"] for r in default]
+    one_by_one = np.concatenate([tagger.predict_all([t])[0] for t in texts[:12]])
+    np.testing.assert_allclose(tagger.predict_all(texts[:12], batch_size=5)[0], one_by_one, atol=1e-5)
+
+
+def test_row_contract_for_positions_and_none():
+    sentences = [Sentence(0, 3, "abc"), Sentence(4, 7, "def")]
+    probs = np.array([[0.9, 0.2, 0.6], [0.1, 0.3, 0.2]], np.float32)
+    speakers = np.zeros((2, 3, 2), np.float32)
+    speakers[0, 0, 1] = speakers[0, 2, 0] = 1.0
+    rows = sentence_rows("a", sentences, probs, speakers, ["s1", "s2", "s3"], ["p", "q"], "none", 0.5)
+    assert rows[0]["positions"] == [{"speaker": "q", "stance": "s1", "score": 0.9},
+                                    {"speaker": "p", "stance": "s3", "score": 0.6}]
+    assert (rows[0]["stance"], rows[0]["speaker"], rows[0]["score"]) == ("s1", "q", 0.9)
+    assert (rows[1]["stance"], rows[1]["speaker"], rows[1]["score"]) == ("none", None, 0.7)
+
+
+def test_collect_documents_names_and_errors(tmp_path):
+    import pytest
+
+    from stance.errors import InputError
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "x.txt").write_text("One.", encoding="utf-8")
+    (tmp_path / "a" / "notes.md").write_text("ignored", encoding="utf-8")
+    assert [d.id for d in collect_documents([str(tmp_path / "a")])] == ["x"]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="no .txt files"):
+        collect_documents([str(tmp_path / "empty")])
+    with pytest.raises(InputError, match="no such file"):
+        collect_documents([str(tmp_path / "missing.txt")])
