@@ -141,6 +141,7 @@ def cmd_tag(args: argparse.Namespace) -> int:
     from .model import StanceTagger
 
     tagger = StanceTagger.from_pretrained(directory)
+    tagger.set_precision(args.precision)
     progress = _tag_progress(len(documents))
     with output_sink(output, args.format, tagger.stances, args.resume) as (writer, done):
         todo = [d for d in documents if d.id not in done]
@@ -268,6 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--output", help="write here (atomically) instead of stdout")
     sub.add_argument("--threshold", type=float, help="report stances with probability >= P (default: the model's, 0.5)")
     sub.add_argument("--resume", action="store_true", help="skip articles already in --output after an interruption")
+    sub.add_argument("--precision", default="auto", choices=("auto", "float32", "bfloat16"),
+                     help="encoder precision; auto = bfloat16 where the CPU runs it natively (same answers on "
+                          ">= 99%% of sentences, measured by benchmarks/bench_tag.py), else float32")
 
     sub = command("evaluate", cmd_evaluate, "score a model and the baselines on the held-out articles")
     sub.add_argument("--model")

@@ -21,9 +21,12 @@ class TrainConfig:
     #: Prepended to every sentence: e5 models were trained with "query: " / "passage: " prefixes.
     text_prefix: str = "query: "
     max_length: int = 128
-    #: Top encoder layers fine-tuned; 0 keeps the encoder frozen and trains the heads only.
+    #: Top encoder layers fine-tuned after the heads are trained; 0 keeps the encoder frozen.
     trainable_layers: int = 0
+    #: Epochs of head training on frozen sentence vectors.
     epochs: int = 60
+    #: Epochs of fine-tuning the top layers (with the heads) afterwards, when trainable_layers > 0.
+    finetune_epochs: int = 3
     batch_size: int = 32
     learning_rate: float = 3e-3
     encoder_learning_rate: float = 2e-5
@@ -77,8 +80,8 @@ class TrainConfig:
             raise ConfigError(f"{source}: epochs and batch_size must be >= 1 and max_length >= 8")
         if not 0.0 < self.threshold < 1.0:
             raise ConfigError(f"{source}: threshold = {self.threshold} must be between 0 and 1")
-        if self.trainable_layers < 0:
-            raise ConfigError(f"{source}: trainable_layers = {self.trainable_layers} must be >= 0")
+        if self.trainable_layers < 0 or self.finetune_epochs < 0:
+            raise ConfigError(f"{source}: trainable_layers and finetune_epochs must be >= 0")
 
 
 def _fits(value: Any, hint: Any) -> bool:

@@ -376,9 +376,18 @@ def _backup(spans_path: Path) -> Path:
     return backup
 
 
+def _line_article(line: str) -> str | None:
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    return data.get("article") if isinstance(data, dict) else None
+
+
 def import_annotations(path: str | Path, corpus_dir: str | Path, fmt: str | None = None,
                        *, force: bool = False) -> ImportResult:
-    """Replace ``corpus_dir/spans.jsonl`` with the spans of a doccano or Label Studio export.
+    """Replace the spans of the exported articles in ``corpus_dir/spans.jsonl`` with the spans of
+    a doccano or Label Studio export; spans of other articles stay as they were.
 
     Everything is read and checked before anything is written, so a refused import leaves the
     corpus untouched; new article files and the spans are each written atomically.
@@ -421,12 +430,18 @@ def import_annotations(path: str | Path, corpus_dir: str | Path, fmt: str | None
         warnings.append(f"{len(new_articles)} new article files written ({', '.join(sorted(new_articles))}); "
                         f"add their metadata to articles.jsonl")
     backup = None
-    old = spans_path.read_bytes() if spans_path.exists() else b""
+    others: list[str] = []
+    old = spans_path.read_text(encoding="utf-8") if spans_path.exists() else ""
     if old.strip():
         backup = _backup(spans_path)
-        lines = sum(1 for line in old.splitlines() if line.strip())
-        warnings.append(f"the previous {SPANS_FILE} ({lines} spans) was kept as {backup}")
+        lines = [line for line in old.splitlines() if line.strip()]
+        warnings.append(f"the previous {SPANS_FILE} ({len(lines)} spans) was kept as {backup}")
+        others = [line for line in lines if _line_article(line) not in owners]
+        if others:
+            warnings.append(f"{len(others)} spans of articles absent from {path.name} were kept as they were")
     with atomic_file(spans_path) as handle:
+        for line in others:
+            handle.write(line + "\n")
         for span in spans:
             handle.write(json.dumps(span.to_dict(), ensure_ascii=False) + "\n")
     return ImportResult(documents=len(docs), spans=len(spans), warnings=warnings, backup=backup)

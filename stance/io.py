@@ -14,7 +14,7 @@ from typing import IO, Any
 from .errors import InputError, UsageError
 
 #: Bytes sniffed to tell text from binary data.
-_SNIFF_BYTES = 8192
+SNIFF_BYTES = 8192
 
 
 def read_text(path: str | os.PathLike[str]) -> tuple[str, str | None]:
@@ -35,10 +35,15 @@ def read_text(path: str | os.PathLike[str]) -> tuple[str, str | None]:
     return decode_text(data, str(path))
 
 
+def refuse_binary(data: bytes, name: str) -> None:
+    """Text never holds NUL bytes; binary files (images, PDFs, archives) nearly always do."""
+    if b"\x00" in data[:SNIFF_BYTES]:
+        raise InputError(f"{name}: looks like binary data (NUL bytes); expected a UTF-8 text file")
+
+
 def decode_text(data: bytes, name: str) -> tuple[str, str | None]:
     """Decode bytes from a file or stdin; refuse binary data with a message naming ``name``."""
-    if b"\x00" in data[:_SNIFF_BYTES]:
-        raise InputError(f"{name}: looks like binary data (NUL bytes); expected a UTF-8 text file")
+    refuse_binary(data, name)
     try:
         return data.decode("utf-8"), None
     except UnicodeDecodeError:

@@ -88,10 +88,24 @@ def _layer_prefixes(encoder: nn.Module, layers: nn.ModuleList | None, count: int
     return [f"encoder.layer.{i}." for i in range(len(layers) - count, len(layers))]
 
 
+PRECISIONS = ("auto", "float32", "bfloat16")
+#: Sentences per forward pass: on 2-4 cores, 32 balances matrix sizes against padding.
+BATCH_SIZE = 32
+
+
+def native_bfloat16() -> bool:
+    """bfloat16 matmuls are fast only with hardware support (AVX512-BF16 or AMX); elsewhere they
+    are emulated and slower than float32."""
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
+
+
 class StanceTagger:
     """Predicts, for each sentence, one probability per stance and who holds each stance.
 
     Answers to the same ``predict_proba`` / ``predict_speaker_proba`` contract as the baselines.
+    Training and evaluation run in float32; tagging may run the encoder in bfloat16 where the CPU
+    has native support (``set_precision``), which the speed benchmark checks against float32.
     """
 
     def __init__(self, net: StanceNet, tokenizer: Any, schema: Schema, config: TrainConfig,
@@ -101,7 +115,15 @@ class StanceTagger:
         self.schema = schema
         self.config = config
         self.encoder_info = encoder_info
+        self.precision = "float32"
         self._patterns = alias_patterns(schema)
+
+    def set_precision(self, precision: str) -> str:
+        """Choose the encoder's inference precision; ``auto`` is bfloat16 only where it is native."""
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision {precision!r} is not one of {PRECISIONS}")
+        self.precision = ("bfloat16" if native_bfloat16() else "float32") if precision == "auto" else precision
+        return self.precision
 
     @property
     def stances(self) -> list[str]:
@@ -119,12 +141,13 @@ class StanceTagger:
     def cues(self, texts: Sequence[str]) -> np.ndarray:
         return speaker_cues(texts, self._patterns)
 
-    def embed(self, token_ids: Sequence[Sequence[int]], batch_size: int = 64) -> torch.Tensor:
+    def embed(self, token_ids: Sequence[Sequence[int]], batch_size: int = BATCH_SIZE) -> torch.Tensor:
         """Pooled sentence vectors, computed in length-sorted batches with dynamic padding."""
         order = sorted(range(len(token_ids)), key=lambda i: len(token_ids[i]))
         pooled = torch.empty(len(token_ids), self.net.encoder.config.hidden_size)
         pad = self.tokenizer.pad_token_id or 0
-        with torch.inference_mode():
+        reduced = self.precision == "bfloat16"
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=reduced):
             for first in range(0, len(order), batch_size):
                 chunk = order[first:first + batch_size]
                 width = max(len(token_ids[i]) for i in chunk)
@@ -133,10 +156,10 @@ class StanceTagger:
                 for row, index in enumerate(chunk):
                     ids[row, : len(token_ids[index])] = torch.tensor(token_ids[index])
                     mask[row, : len(token_ids[index])] = 1
-                pooled[chunk] = self.net.embed(ids, mask)
+                pooled[chunk] = self.net.embed(ids, mask).float()
         return pooled
 
-    def predict_all(self, texts: Sequence[str], batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    def predict_all(self, texts: Sequence[str], batch_size: int = BATCH_SIZE) -> tuple[np.ndarray, np.ndarray]:
         """Stance probabilities ``(n, S)`` and speaker probabilities per stance ``(n, S, K)``."""
         if not texts:
             return np.zeros((0, len(self.stances)), np.float32), np.zeros((0, len(self.stances), len(self.speakers)), np.float32)

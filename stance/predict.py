@@ -16,13 +16,15 @@ from typing import Any, Protocol
 import numpy as np
 
 from .errors import InputError, UsageError
-from .io import decode_text, read_text
+from .io import SNIFF_BYTES, decode_text, read_text, refuse_binary
 from .records import Sentence
 from .segment import split_sentences
 
 #: Sentences scored together: large enough to sort into similar-length batches, small enough
 #: that memory does not grow with the input.
 WINDOW = 512
+#: The first window is one batch, so the first article is written soon after the model loads.
+FIRST_WINDOW = 64
 
 STDIN = "-"
 
@@ -64,12 +66,25 @@ def collect_documents(paths: Sequence[str]) -> list[Document]:
             documents.append(Document(path.stem, path))
         else:
             raise InputError(f"{path}: no such file or directory")
+    for document in documents:
+        if document.path is not None:
+            _sniff(document.path)
     seen: set[str] = set()
     for document in documents:
         if document.id in seen:
             raise UsageError(f"two inputs are both named {document.id!r}; rename one so rows can be told apart")
         seen.add(document.id)
     return documents
+
+
+def _sniff(path: Path) -> None:
+    """Refuse unreadable or binary inputs up front, before minutes go into loading and tagging."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+    refuse_binary(head, str(path))
 
 
 def _doc_id(path: Path, root: Path) -> str:
@@ -103,6 +118,7 @@ def tag_documents(tagger: Any, documents: Iterable[Document], threshold: float |
     threshold = tagger.config.threshold if threshold is None else threshold
     pending: list[tuple[Document, str, str | None, list[Sentence]]] = []
     count = 0
+    limit = min(window, FIRST_WINDOW)  # the first rows appear after one batch, not a full window
 
     def flush() -> Iterator[TaggedArticle]:
         texts = [s.text for *_, sentences in pending for s in sentences]
@@ -118,9 +134,9 @@ def tag_documents(tagger: Any, documents: Iterable[Document], threshold: float |
     for document in documents:
         text, warning = read_document(document)
         sentences = split_sentences(text)
-        if pending and count + len(sentences) > window:
+        if pending and count + len(sentences) > limit:
             yield from flush()
-            pending, count = [], 0
+            pending, count, limit = [], 0, window
         pending.append((document, text, warning, sentences))
         count += len(sentences)
     if pending:

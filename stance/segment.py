@@ -32,7 +32,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from stance.records import Sentence
+from .records import Sentence
 
 #: Upper bound on a sentence's length in code points, so downstream models never see an
 #: unbounded input (a scraped page can be one 5 MB line). A longer sentence is cut at the first

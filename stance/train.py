@@ -72,44 +72,54 @@ def fit_tagger(
     """Train a tagger on sentences and their gold positions (``[]`` for none).
 
     ``pooled`` may hold the sentence vectors of ``texts`` already computed with this config's
-    encoder and prefix, so frozen-encoder recipes can be compared without re-encoding.
+    encoder and prefix, so recipes can be compared without re-encoding.
     """
     if not texts:
         raise StanceError("no training sentences: add spans or examples.jsonl to the corpus")
     tagger = new_tagger(schema, config)
     net = tagger.net
-    tuned = _unfreeze_top_layers(net, config.trainable_layers)
-
     token_ids = tagger.tokenize(texts)
     cues = torch.from_numpy(tagger.cues(texts))
     stance_targets, speaker_targets = (torch.from_numpy(a) for a in label_arrays(labels, schema))
-    cached = None if tuned else (pooled if pooled is not None else tagger.embed(token_ids))
-
     positives = stance_targets.sum(0)
     pos_weight = ((len(texts) - positives).clamp(min=1) / positives.clamp(min=1)) ** config.class_balance
     stance_loss = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
-    groups = [{"params": [*net.stance_head.parameters(), *net.speaker_head.parameters()], "lr": config.learning_rate}]
-    if tuned:
-        groups.append({"params": tuned, "lr": config.encoder_learning_rate})
-    optimizer = torch.optim.AdamW(groups, weight_decay=config.weight_decay)
     generator = torch.Generator().manual_seed(config.seed)
     steps_per_epoch = (len(texts) + config.batch_size - 1) // config.batch_size
-    total = config.epochs * steps_per_epoch
+    tuned = _unfreeze_top_layers(net, config.trainable_layers)
+    finetune_epochs = config.finetune_epochs if tuned else 0
+    total = (config.epochs + finetune_epochs) * steps_per_epoch
+    done = 0
+
+    def run(epochs: int, optimizer: torch.optim.Optimizer, vectors: torch.Tensor | None) -> None:
+        nonlocal done
+        for _ in range(epochs):
+            order = torch.randperm(len(texts), generator=generator)
+            for step in range(steps_per_epoch):
+                batch = order[step * config.batch_size:(step + 1) * config.batch_size]
+                pooled_batch = vectors[batch] if vectors is not None else _embed_with_grad(tagger, token_ids, batch)
+                stance_logits, speaker_logits = net.heads(pooled_batch, cues[batch])
+                loss = stance_loss(stance_logits, stance_targets[batch])
+                loss = loss + _speaker_loss(speaker_logits, speaker_targets[batch])
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                done += 1
+                if progress:
+                    progress("training", done, total)
+
+    heads = [*net.stance_head.parameters(), *net.speaker_head.parameters()]
     net.train()
     net.encoder.eval()  # frozen layers keep inference behaviour; dropout only in the heads
-    for epoch in range(config.epochs):
-        order = torch.randperm(len(texts), generator=generator)
-        for step in range(steps_per_epoch):
-            batch = order[step * config.batch_size:(step + 1) * config.batch_size]
-            pooled = cached[batch] if cached is not None else _embed_with_grad(tagger, token_ids, batch)
-            stance_logits, speaker_logits = net.heads(pooled, cues[batch])
-            loss = stance_loss(stance_logits, stance_targets[batch])
-            loss = loss + _speaker_loss(speaker_logits, speaker_targets[batch])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            if progress:
-                progress("training", epoch * steps_per_epoch + step + 1, total)
+    # Stage 1 trains the heads on frozen vectors (computed once); stage 2, only when layers are
+    # tuned, continues from those heads, so fine-tuning starts from a good probe, not from noise.
+    vectors = pooled if pooled is not None else tagger.embed(token_ids)
+    run(config.epochs, torch.optim.AdamW(heads, lr=config.learning_rate, weight_decay=config.weight_decay), vectors)
+    if tuned:
+        optimizer = torch.optim.AdamW([{"params": heads, "lr": config.encoder_learning_rate * 10},
+                                       {"params": tuned, "lr": config.encoder_learning_rate}],
+                                      weight_decay=config.weight_decay)
+        run(finetune_epochs, optimizer, None)
     net.eval()
     for parameter in net.parameters():
         parameter.requires_grad_(False)

@@ -50,3 +50,16 @@ def test_collect_documents_names_and_errors(tmp_path):
         collect_documents([str(tmp_path / "empty")])
     with pytest.raises(InputError, match="no such file"):
         collect_documents([str(tmp_path / "missing.txt")])
+
+
+def test_bfloat16_encoder_gives_the_float32_answers(trained_model):
+    tagger = StanceTagger.from_pretrained(trained_model)
+    texts = [line for line in (ANNOTATIONS / "articles" / "nyt-en.txt").read_text(encoding="utf-8").splitlines()
+             if line.strip()][:30]
+    reference = tagger.predict_all(texts)
+    assert tagger.set_precision("bfloat16") == "bfloat16"
+    reduced = tagger.predict_all(texts)
+    threshold = tagger.config.threshold
+    same = ((reduced[0] >= threshold) == (reference[0] >= threshold)).all(1).mean()
+    assert same >= 0.96 and np.abs(reduced[0] - reference[0]).max() < 0.05
+    assert tagger.set_precision("auto") in ("float32", "bfloat16")
