@@ -18,11 +18,11 @@ from pathlib import Path
 
 import torch
 
+from stance.baselines import MajorityBaseline, TfidfBaseline
 from stance.config import TrainConfig
 from stance.corpus import load_corpus
 from stance.dataset import positions_of
 from stance.evaluate import cross_validate
-from stance.baselines import MajorityBaseline, TfidfBaseline
 from stance.train import fit_tagger, new_tagger
 
 RECIPES: dict[str, dict] = {

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .corpus import Corpus
+from .corpus import Corpus, span_problem
 from .dataset import project
 from .errors import AnnotationError, InputError
 from .io import read_jsonl
@@ -32,32 +32,40 @@ def cohen_kappa(a: Sequence[Any], b: Sequence[Any]) -> float | None:
 
 
 def read_span_file(path: str | Path, corpus: Corpus) -> list[Span]:
-    """Spans from a JSONL file, each checked against the corpus's article text."""
+    """Spans from a JSONL file, each checked like the corpus's own (text, offsets, labels)."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"{path}: no such span file")
+        raise InputError(f"{path}: no such span file; expected a JSONL file of spans")
     spans, problems = [], []
     for line, data, error in read_jsonl(path):
-        try:
-            span = Span.from_dict(data) if not error else None
-        except (KeyError, TypeError):
-            span, error = None, "expected keys article, start, end, text, speaker, stance"
-        if span is None:
-            problems.append(f"{path}:{line}: {error}")
-        elif span.article not in corpus.articles:
-            problems.append(f"{path}:{line}: article {span.article!r} is not in {corpus.root}")
-        elif corpus.articles[span.article].text[span.start:span.end] != span.text:
-            problems.append(f"{path}:{line}: text does not match the article at {span.start}-{span.end}")
+        message = error or span_problem(data, corpus.schema, corpus.articles)
+        if message:
+            problems.append(f"{path}:{line}: {message}")
         else:
-            spans.append(span)
+            spans.append(Span.from_dict(data))
     if problems:
-        raise AnnotationError(problems[0], problems)
+        raise AnnotationError(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""), problems)
     return spans
 
 
-def measure_agreement(corpus: Corpus, first: Sequence[Span], second: Sequence[Span]) -> dict[str, Any]:
-    """Per-stance and speaker kappa over the sentences of the articles the second pass covers."""
-    articles = sorted({span.article for span in [*first, *second]})
+def agreement_between(corpus: Corpus, first: str | Path, second: str | Path,
+                      articles: Sequence[str] | None = None) -> dict[str, Any]:
+    """Kappa between two span files over ``articles`` (default: those the second file covers,
+    typically a second pass over a subset of the corpus)."""
+    spans_a, spans_b = read_span_file(first, corpus), read_span_file(second, corpus)
+    if articles is None:
+        articles = sorted({span.article for span in spans_b})
+    unknown = [aid for aid in articles if aid not in corpus.articles]
+    if unknown:
+        raise InputError(f"articles {unknown} are not in {corpus.root}; choose among {sorted(corpus.articles)}")
+    if not articles:
+        raise InputError(f"{second}: holds no span, so it names no article to compare; pass --articles")
+    return measure_agreement(corpus, spans_a, spans_b, articles)
+
+
+def measure_agreement(corpus: Corpus, first: Sequence[Span], second: Sequence[Span],
+                      articles: Sequence[str]) -> dict[str, Any]:
+    """Per-stance and speaker kappa over the sentences of ``articles``."""
     held_a, held_b = [], []
     for aid in articles:
         sentences = split_sentences(corpus.articles[aid].text)

@@ -30,17 +30,17 @@ class _Baseline:
         self.stances = stances
         self.speakers = speakers
 
-    def _targets(self, labels: Sequence[Sequence[Position]]) -> tuple[np.ndarray, list[int], list[int]]:
+    def _targets(self, labels: Sequence[Sequence[Position]]) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
+        """Multi-hot stances per sentence, and every gold position as (row, stance, speaker)."""
         stance_index = {s: i for i, s in enumerate(self.stances)}
         speaker_index = {s: i for i, s in enumerate(self.speakers)}
         y = np.zeros((len(labels), len(self.stances)), np.int64)
-        rows, speakers = [], []
+        held = []
         for row, positions in enumerate(labels):
             for position in positions:
                 y[row, stance_index[position.stance]] = 1
-                rows.append(row)
-                speakers.append(speaker_index[position.speaker])
-        return y, rows, speakers
+                held.append((row, stance_index[position.stance], speaker_index[position.speaker]))
+        return y, held
 
     def predict_all(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         return self.predict_proba(texts), self.predict_speaker_proba(texts)
@@ -65,13 +65,11 @@ class MajorityBaseline(_Baseline):
     kind = "majority"
 
     def fit(self, texts: Sequence[str], labels: Sequence[Sequence[Position]]) -> "MajorityBaseline":
-        y, rows, speakers = self._targets(labels)
+        y, held = self._targets(labels)
         self.stance_rate_ = y.mean(0).astype(np.float32) if len(y) else np.zeros(len(self.stances), np.float32)
-        counts = np.ones((len(self.stances), len(self.speakers)), np.float32) * 1e-3
-        stance_of = [np.flatnonzero(y[r]) for r in rows]
-        for row, speaker, held in zip(rows, speakers, stance_of):
-            for stance in held:
-                counts[stance, speaker] += 1.0 / len(held)
+        counts = np.full((len(self.stances), len(self.speakers)), 1e-3, np.float32)
+        for _, stance, speaker in held:
+            counts[stance, speaker] += 1.0
         self.speaker_rate_ = counts / counts.sum(1, keepdims=True)
         return self
 
@@ -110,9 +108,12 @@ class TfidfBaseline(_Baseline):
         x = vectorizer.fit_transform(texts)
         self.vocabulary_ = {term: int(i) for term, i in vectorizer.vocabulary_.items()}
         self.idf_ = vectorizer.idf_.astype(np.float64)
-        y, rows, speakers = self._targets(labels)
+        y, held = self._targets(labels)
+        rows = [row for row, _, _ in held]
+        speakers = [speaker for _, _, speaker in held]
         self.stance_coef_ = np.zeros((len(self.stances), x.shape[1]))
-        self.stance_intercept_ = np.full(len(self.stances), -20.0)
+        # A stance never (always) seen in training is predicted never (always).
+        self.stance_intercept_ = np.where(y.all(0) & (len(y) > 0), 20.0, -20.0)
         for s in range(len(self.stances)):
             if 0 < y[:, s].sum() < len(y):
                 model = LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000).fit(x, y[:, s])

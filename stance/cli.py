@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .errors import StanceError, UsageError
+from .errors import ModelError, StanceError, UsageError
 
 DEFAULT_CORPUS = "annotations"
 
@@ -64,22 +64,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_dataset(args: argparse.Namespace) -> int:
-    from .dataset import sentence_table
+    from .dataset import sentence_table, write_table
 
     table = sentence_table(_corpus(args.corpus), include_examples=args.examples)
-    fmt = args.format or ("parquet" if args.output and args.output.endswith(".parquet") else "jsonl")
     if args.output is None:
-        if fmt == "parquet":
-            raise UsageError("--format parquet needs --output FILE")
+        if args.format == "parquet":
+            raise UsageError("--format parquet needs --output FILE (Parquet is binary)")
         for row in table:
             print(json.dumps(row, ensure_ascii=False))
         return 0
-    from .io import atomic_file
-
-    with atomic_file(args.output) as handle:
-        handle.close()
-        getattr(table, "to_parquet" if fmt == "parquet" else "to_json")(handle.name, **({} if fmt == "parquet" else {"force_ascii": False}))
-    print(f"{len(table)} sentences written to {args.output}", file=sys.stderr)
+    fmt = write_table(table, args.output, args.format)
+    print(f"{len(table)} sentences written to {args.output} ({fmt})", file=sys.stderr)
     return 0
 
 
@@ -93,6 +88,7 @@ def _config(args: argparse.Namespace) -> Any:
     config = replace(config, **{k: v for k, v in overrides.items() if v is not None})
     if args.no_examples:
         config = replace(config, use_examples=False)
+    config.check("command line")
     if config.encoder and not Path(config.encoder).is_dir():
         raise UsageError(f"--encoder {config.encoder}: no such directory; expected a local Hugging Face checkpoint")
     return config
@@ -121,31 +117,29 @@ def _model_dir(value: str | None) -> Path:
 
     directory = Path(value) if value else default_model_dir()
     if value is None and not directory.exists():
-        raise UsageError(f"no model at the default location {directory}; train one first with `stance train`")
+        raise ModelError(f"no model at the default location {directory}; train one first with `stance train`")
     check_model_dir(directory)
     return directory
 
 
 def cmd_tag(args: argparse.Namespace) -> int:
-    from .formats import FORMATS, output_sink
+    from .formats import check_output, output_sink
     from .predict import collect_documents
 
-    if args.format not in FORMATS:
-        raise UsageError(f"unknown --format {args.format!r}; expected one of {', '.join(FORMATS)}")
     if args.threshold is not None and not 0.0 < args.threshold < 1.0:
-        raise UsageError(f"--threshold {args.threshold} must be between 0 and 1")
+        raise UsageError(f"--threshold {args.threshold} must be between 0 and 1 (exclusive)")
+    output = Path(args.output) if args.output else None
+    check_output(output, args.format, args.resume)
     documents = collect_documents(args.paths)
     directory = _model_dir(args.model)
-    output = Path(args.output) if args.output else None
-    from .predict import tag_documents
     from .model import StanceTagger
+    from .predict import tag_documents
 
     tagger = StanceTagger.from_pretrained(directory)
     tagger.set_precision(args.precision)
     progress = _tag_progress(len(documents))
-    with output_sink(output, args.format, tagger.stances, args.resume) as (writer, done):
-        todo = [d for d in documents if d.id not in done]
-        for article in tag_documents(tagger, todo, args.threshold):
+    with output_sink(output, args.format, tagger.schema, args.resume) as (writer, done):
+        for article in tag_documents(tagger, [d for d in documents if d.id not in done], args.threshold):
             if article.warning:
                 print(f"warning: {article.warning}", file=sys.stderr)
             writer.write(article)
@@ -187,14 +181,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def format_scores(results: dict[str, Any], stances: Sequence[str], title: str) -> str:
-    """A plain-text table: one row per system, macro-F1 with its interval, speaker accuracy, F1s."""
-    header = ["system", "macro-F1 [95% CI]", "speaker acc"] + [f"F1 {s}" for s in stances]
-    rows = [header]
-    for name, r in results.items():
-        speaker = "n/a" if r["speaker_accuracy"] is None else f"{r['speaker_accuracy']:.2f}"
-        rows.append([name, f"{r['macro_f1']:.2f} [{r['macro_f1_low']:.2f}, {r['macro_f1_high']:.2f}]", speaker]
-                    + [f"{r['per_stance'][s]['f1']:.2f}" for s in stances])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    """A plain-text table: one row per system."""
+    from .evaluate import table_rows
+
+    rows = table_rows(results, stances)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [f"{title}: {next(iter(results.values()))['sentences']} sentences"]
     lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
     return "\n".join(lines)
@@ -221,10 +212,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_agreement(args: argparse.Namespace) -> int:
-    from .agreement import measure_agreement, read_span_file
+    from .agreement import agreement_between
 
-    corpus = _corpus(args.corpus)
-    result = measure_agreement(corpus, read_span_file(args.first, corpus), read_span_file(args.second, corpus))
+    result = agreement_between(_corpus(args.corpus), args.first, args.second, args.articles)
     print(f"{result['sentences']} sentences of {', '.join(result['articles'])}")
     for stance, r in result["stances"].items():
         kappa = "undefined" if r["kappa"] is None else f"{r['kappa']:.2f}"
@@ -291,9 +281,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--force", action="store_true", help="replace existing spans (a backup is kept)")
 
     sub = command("agreement", cmd_agreement, "Cohen's kappa between two annotation passes, per stance and for the speaker")
-    sub.add_argument("first")
-    sub.add_argument("second")
+    sub.add_argument("first", help="span file of the first pass (e.g. annotations/spans.jsonl)")
+    sub.add_argument("second", help="span file of the second pass")
     sub.add_argument("--corpus", default=DEFAULT_CORPUS)
+    sub.add_argument("--articles", nargs="+", help="articles to compare (default: those the second file covers)")
     return parser
 
 

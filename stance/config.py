@@ -76,12 +76,23 @@ class TrainConfig:
         return cls.from_dict(data, str(path))
 
     def check(self, source: str = "config") -> None:
-        if self.epochs < 1 or self.batch_size < 1 or self.max_length < 8:
-            raise ConfigError(f"{source}: epochs and batch_size must be >= 1 and max_length >= 8")
-        if not 0.0 < self.threshold < 1.0:
-            raise ConfigError(f"{source}: threshold = {self.threshold} must be between 0 and 1")
-        if self.trainable_layers < 0 or self.finetune_epochs < 0:
-            raise ConfigError(f"{source}: trainable_layers and finetune_epochs must be >= 0")
+        """Reject values that would only fail minutes later inside torch, naming the value."""
+        rules = [
+            (self.epochs >= 1, f"epochs = {self.epochs} must be at least 1"),
+            (self.batch_size >= 1, f"batch_size = {self.batch_size} must be at least 1"),
+            (8 <= self.max_length <= 512, f"max_length = {self.max_length} must be between 8 and 512 tokens"),
+            (0.0 < self.threshold < 1.0, f"threshold = {self.threshold} must be between 0 and 1 (exclusive)"),
+            (self.trainable_layers >= 0, f"trainable_layers = {self.trainable_layers} must be 0 or more"),
+            (self.finetune_epochs >= 0, f"finetune_epochs = {self.finetune_epochs} must be 0 or more"),
+            (self.learning_rate > 0 and self.encoder_learning_rate > 0, "learning rates must be positive"),
+            (self.weight_decay >= 0, f"weight_decay = {self.weight_decay} must be 0 or more"),
+            (0.0 <= self.dropout < 1.0, f"dropout = {self.dropout} must be in [0, 1)"),
+            (self.class_balance >= 0, f"class_balance = {self.class_balance} must be 0 or more"),
+            (0 <= self.seed < 2**32, f"seed = {self.seed} must be between 0 and 2**32 - 1"),
+        ]
+        for ok, message in rules:
+            if not ok:
+                raise ConfigError(f"{source}: {message}; fix it in the config file or on the command line")
 
 
 def _fits(value: Any, hint: Any) -> bool:

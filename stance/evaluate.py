@@ -14,7 +14,9 @@ from .config import TrainConfig
 from .corpus import Corpus
 from .dataset import article_rows, example_rows, positions_of
 from .errors import SchemaError, StanceError
+from .predict import held_positions
 from .records import Position
+from .schema import Schema
 
 BOOTSTRAP_SAMPLES = 1000
 BOOTSTRAP_SEED = 0
@@ -25,12 +27,20 @@ class Tagger(Protocol):
 
 
 def _f1(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
-    return np.divide(2 * tp, 2 * tp + fp + fn, out=np.zeros_like(tp, dtype=float), where=(2 * tp + fp + fn) > 0)
+    """F1, undefined (NaN) where a stance is neither in gold nor predicted: nothing to get right
+    or wrong, so it must not count as 0 (or 1) in a macro average."""
+    denominator = 2 * tp + fp + fn
+    return np.divide(2 * tp, denominator, out=np.full(np.shape(tp), np.nan), where=denominator > 0)
+
+
+def _defined(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)
 
 
 def score(gold: Sequence[Sequence[Position]], stance_probs: np.ndarray, speaker_probs: np.ndarray,
-          stances: Sequence[str], speakers: Sequence[str], threshold: float) -> dict[str, Any]:
+          schema: Schema, threshold: float) -> dict[str, Any]:
     """All figures for one system on one set of sentences."""
+    stances, speakers = schema.stance_names, schema.speaker_names
     index = {name: i for i, name in enumerate(stances)}
     truth = np.zeros((len(gold), len(stances)), bool)
     for row, positions in enumerate(gold):
@@ -46,7 +56,8 @@ def score(gold: Sequence[Sequence[Position]], stance_probs: np.ndarray, speaker_
         name: {
             "precision": float(tp[i] / (tp[i] + fp[i])) if tp[i] + fp[i] else 0.0,
             "recall": float(tp[i] / (tp[i] + fn[i])) if tp[i] + fn[i] else 0.0,
-            "f1": float(f1[i]), "f1_low": float(low[i]), "f1_high": float(high[i]), "support": int(truth[:, i].sum()),
+            "f1": _defined(f1[i]), "f1_low": _defined(low[i]), "f1_high": _defined(high[i]),
+            "support": int(truth[:, i].sum()),
         }
         for i, name in enumerate(stances)
     }
@@ -55,31 +66,47 @@ def score(gold: Sequence[Sequence[Position]], stance_probs: np.ndarray, speaker_
         for p in positions:
             total += 1
             right += speakers[int(np.argmax(speaker_probs[row, index[p.stance]]))] == p.speaker
-    labels = [*stances, "none"]
+    labels = [*stances, schema.none]
     return {
         "sentences": len(gold),
         "per_stance": per_stance,
-        "macro_f1": float(f1.mean()),
-        "macro_f1_low": float(low[-1]),
-        "macro_f1_high": float(high[-1]),
+        "macro_f1": _macro(f1),
+        "macro_f1_low": _defined(low[-1]),
+        "macro_f1_high": _defined(high[-1]),
         "speaker_accuracy": right / total if total else None,
         "gold_positions": total,
         "confusion": {"labels": labels, "matrix": confusion(truth, predicted, stance_probs).tolist()},
     }
 
 
+def _macro(f1: np.ndarray) -> float | None:
+    """Mean F1 over the stances where it is defined; ``None`` when none is."""
+    return None if np.isnan(f1).all() else float(np.nanmean(f1))
+
+
 def _bootstrap(truth: np.ndarray, predicted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """95% percentile intervals of per-stance F1 (and macro-F1, last) over resampled sentences."""
+    """95% percentile intervals of per-stance F1 (and macro-F1, last) over resampled sentences;
+    resamples where a stance is undefined are left out of that stance's interval."""
+    if not len(truth):
+        empty = np.full(truth.shape[1] + 1, np.nan)
+        return empty, empty
     rng = np.random.default_rng(BOOTSTRAP_SEED)
     samples = rng.integers(0, len(truth), size=(BOOTSTRAP_SAMPLES, len(truth)))
     t, p = truth[samples], predicted[samples]
     f1 = _f1((t & p).sum(1), (~t & p).sum(1), (t & ~p).sum(1))
-    f1 = np.concatenate([f1, f1.mean(1, keepdims=True)], axis=1)
-    return np.percentile(f1, 2.5, axis=0), np.percentile(f1, 97.5, axis=0)
+    defined = ~np.isnan(f1)
+    macro = np.where(defined.any(1), np.nansum(f1, 1) / np.maximum(defined.sum(1), 1), np.nan)
+    f1 = np.concatenate([f1, macro[:, None]], axis=1)
+    with np.errstate(all="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: an undefined interval
+            return np.nanpercentile(f1, 2.5, axis=0), np.nanpercentile(f1, 97.5, axis=0)
 
 
 def confusion(truth: np.ndarray, predicted: np.ndarray, probs: np.ndarray) -> np.ndarray:
-    """Gold label (rows) against predicted label (columns), one count per sentence, last = none.
+    """Gold label (rows) against predicted label (columns), one count per sentence, last = no stance.
 
     A sentence's predicted label is its most probable stance above threshold; its gold label is
     that stance when gold holds it, else its first gold stance: so multi-stance sentences count
@@ -96,13 +123,12 @@ def confusion(truth: np.ndarray, predicted: np.ndarray, probs: np.ndarray) -> np
     return matrix
 
 
-def evaluate_systems(systems: Mapping[str, Tagger], rows: Sequence[dict[str, Any]], stances: Sequence[str],
-                     speakers: Sequence[str], threshold: float) -> dict[str, Any]:
+def evaluate_systems(systems: Mapping[str, Tagger], rows: Sequence[dict[str, Any]], schema: Schema,
+                     threshold: float) -> dict[str, Any]:
     """Score every system on the same sentence rows."""
     texts = [row["text"] for row in rows]
     gold = [positions_of(row) for row in rows]
-    return {name: score(gold, *system.predict_all(texts), stances, speakers, threshold)
-            for name, system in systems.items()}
+    return {name: score(gold, *system.predict_all(texts), schema, threshold) for name, system in systems.items()}
 
 
 def heldout_rows(corpus: Corpus) -> list[dict[str, Any]]:
@@ -133,8 +159,7 @@ def cross_validate(corpus: Corpus, config: TrainConfig,
         for name, system in systems.items():
             out = system.predict_all(texts)
             pooled.setdefault(name, []).append(out)
-            folds.setdefault(name, {})[story] = score(gold, *out, corpus.schema.stance_names,
-                                                      corpus.schema.speaker_names, config.threshold)["macro_f1"]
+            folds.setdefault(name, {})[story] = score(gold, *out, corpus.schema, config.threshold)["macro_f1"]
         pooled_rows += test_rows
         if progress:
             progress("cross-validation folds", number, len(stories))
@@ -142,22 +167,35 @@ def cross_validate(corpus: Corpus, config: TrainConfig,
     results = {}
     for name, outs in pooled.items():
         results[name] = score(gold, np.concatenate([o[0] for o in outs]), np.concatenate([o[1] for o in outs]),
-                              corpus.schema.stance_names, corpus.schema.speaker_names, config.threshold)
+                              corpus.schema, config.threshold)
         results[name]["folds"] = folds[name]
     return results
 
 
 def error_rows(rows: Sequence[dict[str, Any]], stance_probs: np.ndarray, speaker_probs: np.ndarray,
-               stances: Sequence[str], speakers: Sequence[str], threshold: float) -> list[dict[str, Any]]:
+               schema: Schema, threshold: float) -> list[dict[str, Any]]:
     """Sentences where the predicted positions differ from gold, for reading the errors."""
+    stances, speakers, none = schema.stance_names, schema.speaker_names, schema.none
     errors = []
     for row, probs, speaker in zip(rows, stance_probs, speaker_probs):
         gold = sorted(f"{p.stance}:{p.speaker}" for p in positions_of(row))
-        pred = sorted(f"{stances[s]}:{speakers[int(np.argmax(speaker[s]))]}" for s in np.flatnonzero(probs >= threshold))
+        pred = sorted(f"{stances[s]}:{speakers[k]}" for s, k, _ in held_positions(probs, speaker, threshold))
         if gold != pred:
             errors.append({"article": row["article"], "index": row["index"], "text": row["text"],
-                           "gold": "; ".join(gold) or "none", "predicted": "; ".join(pred) or "none"})
+                           "gold": "; ".join(gold) or none, "predicted": "; ".join(pred) or none})
     return errors
+
+
+def table_rows(results: Mapping[str, dict[str, Any]], stances: Sequence[str]) -> list[list[str]]:
+    """Header and one row per system: macro-F1 with its interval, speaker accuracy, F1 per stance."""
+    def fmt(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.2f}"
+
+    rows = [["system", "macro-F1 [95% CI]", "speaker acc"] + [f"F1 {s}" for s in stances]]
+    for name, r in results.items():
+        rows.append([name, f"{fmt(r['macro_f1'])} [{fmt(r['macro_f1_low'])}, {fmt(r['macro_f1_high'])}]",
+                     fmt(r["speaker_accuracy"])] + [fmt(r["per_stance"][s]["f1"]) for s in stances])
+    return rows
 
 
 def evaluate_model(directory: str | Path, corpus: Corpus, cv: bool = False,
@@ -176,7 +214,7 @@ def evaluate_model(directory: str | Path, corpus: Corpus, cv: bool = False,
     report: dict[str, dict[str, Any]] = {}
     if corpus.heldout:
         report[f"held-out ({', '.join(corpus.heldout)})"] = evaluate_systems(
-            systems, heldout_rows(corpus), corpus.schema.stance_names, corpus.schema.speaker_names, config.threshold)
+            systems, heldout_rows(corpus), corpus.schema, config.threshold)
     if cv:
         report["leave-one-story-out cross-validation"] = cross_validate(
             corpus, config, lambda rows: fit_systems(rows, corpus.schema, config), progress)

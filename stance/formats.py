@@ -11,12 +11,15 @@ import html
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from .errors import Interrupted, UsageError
+from .io import check_writable_file, umask
 from .predict import TaggedArticle
+from .schema import Schema
 
 FORMATS = ("jsonl", "csv", "html")
 COLUMNS = ("article", "index", "start", "end", "text", "positions", "stance", "speaker", "score")
@@ -25,7 +28,7 @@ PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#F
 
 
 class JsonlWriter:
-    def __init__(self, handle: IO[str], stances: Sequence[str]) -> None:
+    def __init__(self, handle: IO[str], schema: Schema) -> None:
         self.handle = handle
 
     def write(self, article: TaggedArticle) -> None:
@@ -40,7 +43,7 @@ class JsonlWriter:
 class CsvWriter:
     """UTF-8 with a byte-order mark so Excel and LibreOffice detect the encoding."""
 
-    def __init__(self, handle: IO[str], stances: Sequence[str], header: bool = True) -> None:
+    def __init__(self, handle: IO[str], schema: Schema, header: bool = True) -> None:
         self.handle = handle
         self.writer = csv.writer(handle, lineterminator="\r\n")
         if header:
@@ -60,9 +63,10 @@ class CsvWriter:
 class HtmlWriter:
     """One self-contained page: sentences coloured by their top stance, details on hover."""
 
-    def __init__(self, handle: IO[str], stances: Sequence[str]) -> None:
+    def __init__(self, handle: IO[str], schema: Schema) -> None:
         self.handle = handle
-        self.colours = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(stances)}
+        self.none = html.escape(schema.none)
+        self.colours = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(schema.stance_names)}
         legend = "".join(f'<span class="tag" style="background:{c}">{html.escape(s)}</span>' for s, c in self.colours.items())
         handle.write(
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>stance tags</title><style>"
@@ -71,7 +75,7 @@ class HtmlWriter:
             "span.s{border-bottom:3px solid transparent;padding:1px 0}"
             "article{border-top:1px solid #ccc;margin-top:2em}h2{font:bold 14px sans-serif;color:#555}"
             "p{white-space:pre-wrap}</style></head><body>\n"
-            f'<header id="legend"><strong>Legend:</strong> {legend}<span class="tag">none</span>'
+            f'<header id="legend"><strong>Legend:</strong> {legend}<span class="tag">{self.none}</span>'
             "<br><small>Opacity follows the score; hover a sentence for speaker and score.</small></header>\n"
         )
 
@@ -89,7 +93,7 @@ class HtmlWriter:
     def _sentence(self, row: dict[str, Any]) -> str:
         text = html.escape(row["text"])
         if not row["positions"]:
-            return f'<span class="s" data-stance="none" title="none ({row["score"]:.2f})">{text}</span>'
+            return f'<span class="s" data-stance="{self.none}" title="{self.none} ({row["score"]:.2f})">{text}</span>'
         title = "; ".join(f'{p["stance"]} — {p["speaker"]} ({p["score"]:.2f})' for p in row["positions"])
         colour = self.colours.get(row["stance"], "#999")
         alpha = format(int(48 + 144 * min(1.0, row["score"])), "02x")
@@ -116,7 +120,8 @@ def _completed_rows(path: Path, fmt: str, finished: bool) -> tuple[list[str], se
     again; a line that does not parse marks where the interruption happened.
     """
     with open(path, encoding="utf-8-sig", newline="") as handle:
-        lines = handle.read().splitlines(keepends=True)
+        lines = [line + "\n" for line in handle.read().split("\n")]
+    lines[-1] = lines[-1][:-1]  # the text after the last newline: empty, or a line cut short
     if fmt == "csv":
         lines = lines[1:]
     kept: list[tuple[str, str]] = []
@@ -134,29 +139,35 @@ def _completed_rows(path: Path, fmt: str, finished: bool) -> tuple[list[str], se
     return [line for _, line in kept], {article for article, _ in kept}
 
 
+def check_output(output: Path | None, fmt: str, resume: bool) -> None:
+    """Every output argument checked before the model loads, so mistakes cost a second."""
+    if fmt not in WRITERS:
+        raise UsageError(f"unknown --format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    if output is None:
+        if resume:
+            raise UsageError("--resume needs --output FILE: there is nothing to resume on standard output")
+        return
+    check_writable_file(output, "--output")
+    if resume and fmt == "html":
+        raise UsageError("--resume works with --format jsonl or csv (an HTML page cannot be continued)")
+
+
 @contextlib.contextmanager
-def output_sink(output: Path | None, fmt: str, stances: Sequence[str], resume: bool = False,
+def output_sink(output: Path | None, fmt: str, schema: Schema, resume: bool = False,
                 stdout: IO[str] | None = None) -> Iterator[tuple[Any, set[str]]]:
     """A writer for the chosen format and the article ids a ``--resume`` run can skip.
 
     Output files are written as ``<output>.partial`` and renamed into place at the end, so an
-    interrupted run never leaves a half-written output, yet keeps its finished articles.
+    interrupted run never leaves a half-written output, yet keeps its finished articles. A resumed
+    run rebuilds the partial file under a temporary name (finished rows first) and swaps it in,
+    so an interruption while resuming loses nothing either.
     """
-    if fmt not in WRITERS:
-        raise UsageError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    check_output(output, fmt, resume)
     if output is None:
-        if resume:
-            raise UsageError("--resume needs --output FILE: there is nothing to resume on standard output")
-        writer = WRITERS[fmt](stdout or sys.stdout, stances)
+        writer = WRITERS[fmt](stdout or sys.stdout, schema)
         yield writer, set()
         writer.close()
         return
-    if output.is_dir():
-        raise UsageError(f"{output}: is a directory; expected a file path for --output")
-    if not output.parent.is_dir():
-        raise UsageError(f"{output.parent}: no such directory for --output")
-    if resume and fmt == "html":
-        raise UsageError("--resume works with --format jsonl or csv (an HTML page cannot be continued)")
     partial = partial_path(output)
     kept: list[str] = []
     done: set[str] = set()
@@ -164,13 +175,17 @@ def output_sink(output: Path | None, fmt: str, stances: Sequence[str], resume: b
         kept, done = _completed_rows(partial, fmt, finished=False)
     elif resume and output.exists():
         kept, done = _completed_rows(output, fmt, finished=True)
-    handle = open(partial, "w", encoding="utf-8", newline="")
+    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
+    handle = os.fdopen(fd, "w", encoding="utf-8", newline="")
     try:
-        writer = WRITERS[fmt](handle, stances)
+        writer = WRITERS[fmt](handle, schema)
         handle.writelines(kept)
+        handle.flush()
+        os.replace(tmp, partial)  # the open handle follows the file: later rows append to it
         yield writer, done
         writer.close()
         handle.close()
+        os.chmod(partial, 0o666 & ~umask())
         os.replace(partial, output)
     except KeyboardInterrupt:
         handle.close()
@@ -178,4 +193,6 @@ def output_sink(output: Path | None, fmt: str, stances: Sequence[str], resume: b
                           f"rerun with --resume --output {output} to continue") from None
     except BaseException:
         handle.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
         raise

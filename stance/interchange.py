@@ -407,7 +407,11 @@ def import_annotations(path: str | Path, corpus_dir: str | Path, fmt: str | None
     if not content.strip():
         raise InputError(f"{path}: is empty; expected a {' or '.join(FORMATS)} export")
     fmt = _check_format(fmt, content, path)
-    docs = _read_doccano(content, path) if fmt == DOCCANO else _read_label_studio(content, path, warnings)
+    try:
+        docs = _read_doccano(content, path) if fmt == DOCCANO else _read_label_studio(content, path, warnings)
+    except (AttributeError, TypeError, KeyError) as exc:  # a field of the wrong JSON type somewhere
+        raise AnnotationError(f"{path}: not a well-formed {fmt} export ({type(exc).__name__}: {exc}); "
+                              f"export it again from the tool") from None
     folder = root / ARTICLES_DIR
     existing = _existing_articles(folder, warnings)
     new_articles: dict[str, str] = {}
@@ -434,7 +438,7 @@ def import_annotations(path: str | Path, corpus_dir: str | Path, fmt: str | None
     old = spans_path.read_text(encoding="utf-8") if spans_path.exists() else ""
     if old.strip():
         backup = _backup(spans_path)
-        lines = [line for line in old.splitlines() if line.strip()]
+        lines = [line for line in old.split("\n") if line.strip()]  # "\n" only: JSON may hold U+2028
         warnings.append(f"the previous {SPANS_FILE} ({len(lines)} spans) was kept as {backup}")
         others = [line for line in lines if _line_article(line) not in owners]
         if others:

@@ -59,8 +59,13 @@ def decode_text(data: bytes, name: str) -> tuple[str, str | None]:
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, Any | None, str | None]]:
     """Yield ``(line_number, object, error)`` per non-blank line, so validators can report lines."""
-    with open(path, encoding="utf-8", newline="") as handle:
-        for number, line in enumerate(handle, start=1):
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield number, None, f"not valid UTF-8 at byte {exc.start} of the line; save the file as UTF-8"
+                continue
             if not line.strip():
                 continue
             try:
@@ -69,30 +74,53 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, Any | None, str | None]]:
                 yield number, None, f"not valid JSON ({exc.msg} at column {exc.colno})"
 
 
-def _check_writable_file(target: Path) -> None:
+def check_writable_file(target: Path, option: str = "output") -> None:
+    """Fail before any work when an output path cannot be written."""
     if target.is_dir():
-        raise UsageError(f"{target}: is a directory; expected a file path to write")
-    if not target.parent.exists():
-        raise UsageError(f"{target.parent}: no such directory; create it or choose another output")
+        raise UsageError(f"{target}: is a directory; expected a file path for {option}")
+    if not target.parent.is_dir():
+        raise UsageError(f"{target.parent}: no such directory for {option}; create it or choose another path")
+
+
+def umask() -> int:
+    """The process umask (read without changing it), to give atomic files normal permissions."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 @contextlib.contextmanager
-def atomic_file(target: str | os.PathLike[str], *, encoding: str = "utf-8") -> Iterator[IO[str]]:
-    """Write a text file under a temporary name and rename it into place only on success.
+def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
+    """A temporary path beside ``target``, renamed onto it only when the body succeeds.
 
     An interrupted run (error, Ctrl-C) leaves the previous file, or nothing, never half a file.
+    The file gets the usual permissions (``mkstemp`` would leave it private to its owner).
     """
     target = Path(target)
-    _check_writable_file(target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    check_writable_file(target)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
     try:
-        with os.fdopen(fd, "w", encoding=encoding, newline="") as handle:
-            yield handle
+        yield tmp
+        os.chmod(tmp, 0o666 & ~umask())
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def atomic_file(target: str | os.PathLike[str], *, encoding: str = "utf-8") -> Iterator[IO[str]]:
+    """A text handle on a temporary file that replaces ``target`` only on success."""
+    with atomic_path(target) as tmp, open(tmp, "w", encoding=encoding, newline="") as handle:
+        yield handle
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Pretty, UTF-8, newline-terminated JSON: files people read and diff."""
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
 @contextlib.contextmanager
@@ -109,6 +137,7 @@ def atomic_directory(target: str | os.PathLike[str]) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
         yield tmp
+        os.chmod(tmp, 0o777 & ~umask())
         if target.exists():
             old = target.with_name(f".{target.name}.old-{os.getpid()}")
             os.replace(target, old)

@@ -11,7 +11,6 @@ from the verified base instead of being copied into every model directory.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,9 +20,10 @@ import torch
 from torch import nn
 
 from .config import TrainConfig
-from .encoder import BASE_ENCODER_NAME, base_encoder_dir, load_encoder, weights_sha256
-from .errors import ModelError
+from .encoder import BASE_ENCODER_NAME, base_encoder_dir, load_encoder, load_tokenizer, weights_sha256
+from .errors import ModelError, UsageError
 from .features import alias_patterns, speaker_cues
+from .io import write_json
 from .schema import Schema
 
 WEIGHTS_NAME = "model.safetensors"
@@ -32,8 +32,7 @@ SCHEMA_NAME = "schema.json"
 ENCODER_INFO_NAME = "encoder.json"
 METRICS_NAME = "metrics.json"
 CARD_NAME = "README.md"
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "sentencepiece.bpe.model")
-REQUIRED_FILES = (WEIGHTS_NAME, CONFIG_NAME, SCHEMA_NAME, ENCODER_INFO_NAME)
+REQUIRED_FILES = (WEIGHTS_NAME, CONFIG_NAME, SCHEMA_NAME, ENCODER_INFO_NAME, "tokenizer.json")
 
 
 class StanceNet(nn.Module):
@@ -116,12 +115,13 @@ class StanceTagger:
         self.config = config
         self.encoder_info = encoder_info
         self.precision = "float32"
+        self.batch_size = BATCH_SIZE
         self._patterns = alias_patterns(schema)
 
     def set_precision(self, precision: str) -> str:
         """Choose the encoder's inference precision; ``auto`` is bfloat16 only where it is native."""
         if precision not in PRECISIONS:
-            raise ValueError(f"precision {precision!r} is not one of {PRECISIONS}")
+            raise UsageError(f"precision {precision!r} is not one of {', '.join(PRECISIONS)}")
         self.precision = ("bfloat16" if native_bfloat16() else "float32") if precision == "auto" else precision
         return self.precision
 
@@ -141,8 +141,9 @@ class StanceTagger:
     def cues(self, texts: Sequence[str]) -> np.ndarray:
         return speaker_cues(texts, self._patterns)
 
-    def embed(self, token_ids: Sequence[Sequence[int]], batch_size: int = BATCH_SIZE) -> torch.Tensor:
+    def embed(self, token_ids: Sequence[Sequence[int]], batch_size: int | None = None) -> torch.Tensor:
         """Pooled sentence vectors, computed in length-sorted batches with dynamic padding."""
+        batch_size = batch_size or self.batch_size
         order = sorted(range(len(token_ids)), key=lambda i: len(token_ids[i]))
         pooled = torch.empty(len(token_ids), self.net.encoder.config.hidden_size)
         pad = self.tokenizer.pad_token_id or 0
@@ -159,7 +160,7 @@ class StanceTagger:
                 pooled[chunk] = self.net.embed(ids, mask).float()
         return pooled
 
-    def predict_all(self, texts: Sequence[str], batch_size: int = BATCH_SIZE) -> tuple[np.ndarray, np.ndarray]:
+    def predict_all(self, texts: Sequence[str], batch_size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Stance probabilities ``(n, S)`` and speaker probabilities per stance ``(n, S, K)``."""
         if not texts:
             return np.zeros((0, len(self.stances)), np.float32), np.zeros((0, len(self.stances), len(self.speakers)), np.float32)
@@ -182,11 +183,11 @@ class StanceTagger:
         names = set(self.net.trained_parameter_names(self.config.trainable_layers))
         tensors = {k: v.detach().contiguous() for k, v in self.net.state_dict().items() if k in names}
         save_file(tensors, str(directory / WEIGHTS_NAME), metadata={"format": "pt"})
-        _write_json(directory / CONFIG_NAME, self.config.to_dict())
-        _write_json(directory / SCHEMA_NAME, self.schema.to_dict())
-        _write_json(directory / ENCODER_INFO_NAME, self.encoder_info)
+        write_json(directory / CONFIG_NAME, self.config.to_dict())
+        write_json(directory / SCHEMA_NAME, self.schema.to_dict())
+        write_json(directory / ENCODER_INFO_NAME, self.encoder_info)
         if metrics is not None:
-            _write_json(directory / METRICS_NAME, metrics)
+            write_json(directory / METRICS_NAME, metrics)
         self.tokenizer.save_pretrained(str(directory))
         (directory / CARD_NAME).write_text(card, encoding="utf-8")
 
@@ -201,7 +202,8 @@ class StanceTagger:
         config = TrainConfig.from_dict(_read_json(directory / CONFIG_NAME), str(directory / CONFIG_NAME))
         schema = Schema.from_dict(_read_json(directory / SCHEMA_NAME), str(directory / SCHEMA_NAME))
         info = _read_json(directory / ENCODER_INFO_NAME)
-        tokenizer, encoder = load_encoder(resolve_base(info, directory))
+        _, encoder = load_encoder(resolve_base(info, directory))
+        tokenizer = load_tokenizer(directory)
         net = StanceNet(encoder, len(schema.stances), len(schema.speakers), config.dropout, config.speaker_cues)
         try:
             tensors = load_file(str(directory / WEIGHTS_NAME))
@@ -245,16 +247,6 @@ def check_model_dir(directory: Path) -> None:
     missing = [name for name in REQUIRED_FILES if not (directory / name).is_file()]
     if missing:
         raise ModelError(f"{directory}: not a complete model directory (missing {', '.join(missing)}); retrain with `stance train`")
-
-
-def copy_tokenizer(source: Path, target: Path) -> None:
-    for name in TOKENIZER_FILES:
-        if (source / name).is_file():
-            shutil.copyfile(source / name, target / name)
-
-
-def _write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
 def _read_json(path: Path) -> Any:

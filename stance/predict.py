@@ -1,8 +1,9 @@
 """Tagging articles: sentences in, one row per sentence out, streamed in bounded windows.
 
-Sentences from consecutive articles are pooled into windows (``WINDOW`` sentences at most) so
-small articles still make full batches, while memory stays flat on archives of any size and
-each article's rows are yielded as soon as its window is done.
+Sentences from consecutive articles are pooled into windows of up to ``WINDOW`` sentences (an
+article longer than that is scored alone, in one window of its own) so small articles still make
+full batches, while memory stays flat on archives of any size and each article's rows are
+yielded as soon as its window is done.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
@@ -23,19 +24,14 @@ from .segment import split_sentences
 #: Sentences scored together: large enough to sort into similar-length batches, small enough
 #: that memory does not grow with the input.
 WINDOW = 512
-#: The first window is one batch, so the first article is written soon after the model loads.
-FIRST_WINDOW = 64
 
 STDIN = "-"
 
 
-class Scorer(Protocol):
-    def predict_all(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]: ...
-
-
 @dataclass(frozen=True)
 class Document:
-    """An input to tag: an id (the file name without ``.txt``), its path, and a decoding note."""
+    """An input to tag: its id in the output (the file name without ``.txt``, relative to the
+    directory given; ``stdin`` for standard input) and its path (``None`` for standard input)."""
 
     id: str
     path: Path | None
@@ -97,14 +93,20 @@ def read_document(document: Document) -> tuple[str, str | None]:
     return read_text(document.path)
 
 
+def held_positions(probs: np.ndarray, speaker_probs: np.ndarray, threshold: float) -> list[tuple[int, int, float]]:
+    """(stance, most probable speaker, probability) for each stance at or above the threshold,
+    most probable first: the one rule that turns probabilities into reported positions."""
+    held = sorted(np.flatnonzero(probs >= threshold), key=lambda s: -probs[s])
+    return [(int(s), int(np.argmax(speaker_probs[s])), float(probs[s])) for s in held]
+
+
 def sentence_rows(article: str, sentences: list[Sentence], stance_probs: np.ndarray, speaker_probs: np.ndarray,
                   stances: Sequence[str], speakers: Sequence[str], none: str, threshold: float) -> list[dict[str, Any]]:
     """The output contract: held positions (probability >= threshold) plus the top one repeated."""
     rows = []
     for index, (sentence, probs, speaker) in enumerate(zip(sentences, stance_probs, speaker_probs)):
-        held = sorted(np.flatnonzero(probs >= threshold), key=lambda s: -probs[s])
-        positions = [{"speaker": speakers[int(np.argmax(speaker[s]))], "stance": stances[s],
-                      "score": round(float(probs[s]), 4)} for s in held]
+        positions = [{"speaker": speakers[k], "stance": stances[s], "score": round(p, 4)}
+                     for s, k, p in held_positions(probs, speaker, threshold)]
         top = positions[0] if positions else {"speaker": None, "stance": none,
                                               "score": round(1.0 - float(probs.max(initial=0.0)), 4)}
         rows.append({"article": article, "index": index, "start": sentence.start, "end": sentence.end,
@@ -118,7 +120,7 @@ def tag_documents(tagger: Any, documents: Iterable[Document], threshold: float |
     threshold = tagger.config.threshold if threshold is None else threshold
     pending: list[tuple[Document, str, str | None, list[Sentence]]] = []
     count = 0
-    limit = min(window, FIRST_WINDOW)  # the first rows appear after one batch, not a full window
+    limit = min(window, tagger.batch_size)  # the first rows appear after one batch, not a full window
 
     def flush() -> Iterator[TaggedArticle]:
         texts = [s.text for *_, sentences in pending for s in sentences]

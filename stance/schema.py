@@ -84,6 +84,8 @@ class Schema:
             raise SchemaError(f"{path}: no such file; a corpus needs a schema.json") from None
         except json.JSONDecodeError as exc:
             raise SchemaError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+        except UnicodeDecodeError:
+            raise SchemaError(f"{path}: not valid UTF-8; save it as UTF-8") from None
         return cls.from_dict(data, str(path))
 
 

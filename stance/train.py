@@ -23,7 +23,7 @@ from .corpus import EXAMPLES_FILE, SPLIT_FILE, Corpus
 from .dataset import article_rows, example_rows, positions_of
 from .encoder import base_encoder_dir, load_encoder
 from .errors import StanceError
-from .evaluate import evaluate_systems, heldout_rows
+from .evaluate import evaluate_systems, heldout_rows, table_rows
 from .io import atomic_directory
 from .model import StanceNet, StanceTagger, encoder_info_for, encoder_layers
 from .records import Position
@@ -187,20 +187,22 @@ def fit_systems(rows: Sequence[dict[str, Any]], schema: Schema, config: TrainCon
 
 def train_model(corpus: Corpus, config: TrainConfig, output: str | Path, progress: Progress | None = None) -> TrainReport:
     """Train on the corpus minus its held-out articles, evaluate on them, save atomically."""
-    rows = article_rows(corpus, corpus.training_ids)
+    # Without any span the articles are not annotated yet: their sentences are unknown, not none.
+    rows = article_rows(corpus, corpus.training_ids) if corpus.spans else []
     examples = example_rows(corpus) if config.use_examples else []
     notes = []
     if not corpus.spans:
-        notes.append("the corpus has no spans: trained on examples.jsonl alone")
+        notes.append(f"the corpus has no spans: trained on {EXAMPLES_FILE} alone, articles left out")
     if not corpus.heldout:
         notes.append(f"no held-out article declared in {SPLIT_FILE}: nothing to evaluate on")
+    elif not corpus.spans:
+        notes.append("the held-out article has no spans: its scores would be meaningless, so none are given")
     if not rows + examples:
         raise StanceError(f"{corpus.root}: nothing to train on; add articles with spans or {EXAMPLES_FILE}")
     systems = fit_systems(rows + examples, corpus.schema, config, progress)
     heldout = None
-    if corpus.heldout:
-        heldout = evaluate_systems(systems, heldout_rows(corpus), corpus.schema.stance_names,
-                                   corpus.schema.speaker_names, config.threshold)
+    if corpus.heldout and corpus.spans:
+        heldout = evaluate_systems(systems, heldout_rows(corpus), corpus.schema, config.threshold)
     metrics = {"heldout_articles": list(corpus.heldout), "heldout": heldout,
                "training": {"articles": corpus.training_ids, "sentences": len(rows), "examples": len(examples)}}
     with atomic_directory(output) as tmp:
@@ -232,14 +234,10 @@ def model_card(corpus: Corpus, config: TrainConfig, metrics: dict[str, Any]) -> 
         "",
     ]
     if metrics["heldout"]:
+        rows = table_rows(metrics["heldout"], corpus.schema.stance_names)
         lines += [f"## Held-out evaluation ({', '.join(metrics['heldout_articles'])})", "",
-                  "| system | macro-F1 [95% CI] | speaker accuracy | " +
-                  " | ".join(f"F1 {s}" for s in corpus.schema.stance_names) + " |",
-                  "|---" * (3 + len(corpus.schema.stances)) + "|"]
-        for name, result in metrics["heldout"].items():
-            speaker = "n/a" if result["speaker_accuracy"] is None else f"{result['speaker_accuracy']:.2f}"
-            lines.append(f"| {name} | {result['macro_f1']:.2f} [{result['macro_f1_low']:.2f}, {result['macro_f1_high']:.2f}] "
-                         f"| {speaker} | " + " | ".join(f"{result['per_stance'][s]['f1']:.2f}" for s in corpus.schema.stance_names) + " |")
+                  "| " + " | ".join(rows[0]) + " |", "|---" * len(rows[0]) + "|"]
+        lines += ["| " + " | ".join(row) + " |" for row in rows[1:]]
     else:
         lines.append("No held-out article was declared: this model has no held-out evaluation.")
     return "\n".join(lines) + "\n"

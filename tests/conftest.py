@@ -85,7 +85,7 @@ def tiny_encoder(base_encoder: Path, tmp_path_factory: pytest.TempPathFactory) -
     import torch
     from transformers import BertConfig, BertModel
 
-    from stance.model import copy_tokenizer
+    from stance.encoder import load_tokenizer
 
     torch.manual_seed(0)
     folder = tmp_path_factory.mktemp("tiny-encoder")
@@ -93,7 +93,7 @@ def tiny_encoder(base_encoder: Path, tmp_path_factory: pytest.TempPathFactory) -
     config = BertConfig(vocab_size=vocab, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                         intermediate_size=64, max_position_embeddings=514, pad_token_id=1)
     BertModel(config).save_pretrained(folder, safe_serialization=True)
-    copy_tokenizer(base_encoder, folder)
+    load_tokenizer(base_encoder).save_pretrained(str(folder))
     return folder
 
 
@@ -107,3 +107,10 @@ def tiny_model(tiny_encoder: Path, small_corpus: Path, tmp_path_factory: pytest.
     output = tmp_path_factory.mktemp("models") / "tiny"
     train_model(load_corpus(small_corpus), TrainConfig(encoder=str(tiny_encoder), epochs=2), output)
     return output
+
+
+# Property-based tests replay the same examples on every run and machine, so CI is repeatable.
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("repeatable", derandomize=True, deadline=None, print_blob=True)
+settings.load_profile("repeatable")

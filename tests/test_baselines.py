@@ -21,7 +21,7 @@ def test_estimator_contract_and_round_trip(tmp_path):
         restored = load_baseline(tmp_path / cls.kind)
         np.testing.assert_allclose(restored.predict_proba(TEXTS), probs, rtol=1e-6)
         np.testing.assert_allclose(restored.predict_speaker_proba(TEXTS), speakers, rtol=1e-6)
-        assert not list((tmp_path / cls.kind).glob("*.pkl"))
+        assert sorted(p.suffix for p in (tmp_path / cls.kind).iterdir()) == [".json", ".safetensors"]
 
 
 def test_tfidf_learns_and_majority_predicts_frequencies():
@@ -30,3 +30,16 @@ def test_tfidf_learns_and_majority_predicts_frequencies():
     majority = MajorityBaseline(STANCES, SPEAKERS).fit(TEXTS, LABELS)
     np.testing.assert_allclose(majority.predict_proba(["x"])[0], [0.4, 0.4])
     assert majority.predict_speaker_proba(["x"])[0, 1].argmax() == 1
+
+
+def test_majority_speaker_is_counted_per_stance():
+    labels = [[Position("a", "national_security"), Position("b", "denial")], [Position("a", "national_security")]]
+    majority = MajorityBaseline(STANCES, SPEAKERS).fit(["x", "y"], labels)
+    speakers = majority.predict_speaker_proba(["z"])[0]
+    assert speakers[0, 0] > 0.99 and speakers[1, 1] > 0.99  # a holds national_security, b denial
+
+
+def test_tfidf_stance_seen_in_every_sentence_is_always_predicted():
+    labels = [[Position("a", "national_security")], [Position("a", "national_security"), Position("b", "denial")]]
+    tfidf = TfidfBaseline(STANCES, SPEAKERS).fit(["one text", "two texts"], labels)
+    assert tfidf.predict_proba(["anything"])[0, 0] > 0.99

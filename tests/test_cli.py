@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ANNOTATIONS
 
 ARTICLE = ANNOTATIONS / "articles" / "igen-fr.txt"
@@ -93,6 +92,16 @@ def test_tag_directory_and_resume(trained_model, tmp_path):
     assert [_key(row) for row in got] == [_key(row) for row in want]
     assert max(abs(a["score"] - b["score"]) for a, b in zip(got, want)) < 0.02
     assert not (tmp_path / "tags.jsonl.partial").exists()
+    # The finished articles were kept, not tagged again: a marker put in them survives.
+    marked = [json.dumps({**json.loads(line), "score": 0.123456}) + "\n" for line in first_two]
+    out.unlink()
+    (tmp_path / "tags.jsonl.partial").write_text("".join(marked), encoding="utf-8")
+    again = run("tag", str(folder), "--model", str(trained_model), "--output", str(out), "--resume")
+    assert again.returncode == 0, again.stderr.decode()
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["score"] for r in rows if r["article"] == "frtech-fr"] == [0.123456] * sum(
+        1 for r in want if r["article"] == "frtech-fr")
+    assert [_key(row) for row in rows if row["article"] == "nyt-fr"] == [_key(row) for row in want if row["article"] == "nyt-fr"]
 
 
 def _key(row: dict) -> tuple:
@@ -145,3 +154,24 @@ def test_validate_reports_problems_and_counts(tmp_path):
     result = run("validate", str(bad))
     assert result.returncode == 1
     assert result.stderr.decode().startswith(f"{bad / 'schema.json'}:1: not valid JSON")
+
+
+def test_dataset_writes_jsonl_and_parquet(tmp_path):
+    import pyarrow.parquet as pq
+
+    jsonl, parquet = tmp_path / "sentences.jsonl", tmp_path / "sentences.parquet"
+    assert run("dataset", "--corpus", str(ANNOTATIONS), "--output", str(jsonl), "--examples").returncode == 0
+    assert run("dataset", "--corpus", str(ANNOTATIONS), "--output", str(parquet)).returncode == 0
+    rows = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
+    table = pq.read_table(parquet).to_pylist()
+    assert {r["article"] for r in rows} - {r["article"] for r in table} == {"examples"}
+    assert [r["text"] for r in table] == [r["text"] for r in rows if r["article"] != "examples"]
+    assert oct(parquet.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+    err = one_line_error(run("dataset", "--corpus", str(ANNOTATIONS), "--format", "parquet"), code=2)
+    assert "needs --output" in err
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

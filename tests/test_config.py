@@ -23,6 +23,9 @@ def test_round_trip_through_a_file(tmp_path):
         ('{"use_examples": 1}', "use_examples = 1 is not of type bool"),
         ('{"threshold": 1.5}', "threshold = 1.5 must be between 0 and 1"),
         ("[1, 2]", "expected a JSON object"),
+        ('{"seed": -1}', "seed = -1 must be between 0 and 2**32 - 1"),
+        ('{"dropout": 1.5}', "dropout = 1.5 must be in [0, 1)"),
+        ('{"max_length": 4096}', "max_length = 4096 must be between 8 and 512"),
     ],
 )
 def test_invalid_config_is_refused_with_the_field_named(tmp_path, content, expected):

@@ -40,6 +40,15 @@ def test_translations_form_one_story():
     assert sorted(stories["nyt-en"]) == ["nyt-en", "nyt-fr"]
 
 
+def test_a_translation_of_a_heldout_article_is_never_trained_on(tmp_path):
+    root = tmp_path / "corpus"
+    shutil.copytree(ANNOTATIONS, root, ignore=shutil.ignore_patterns("agreement"))
+    (root / "split.json").write_text('{"heldout": ["nyt-en"]}', encoding="utf-8")
+    corpus = load_corpus(root)
+    assert "nyt-fr" not in corpus.training_ids and "nyt-en" not in corpus.training_ids
+    assert sorted(corpus.training_ids) == ["frtech-fr", "guardian-en", "igen-fr"]
+
+
 def test_nyt_versions_carry_the_same_positions_or_explain():
     corpus = load_corpus(ANNOTATIONS)
     en = {s.position for s in corpus.spans_of("nyt-en")}
@@ -157,3 +166,36 @@ def test_load_corpus_raises_with_every_problem(corpus_dir):
     with pytest.raises(AnnotationError) as info:
         load_corpus(corpus_dir)
     assert len(info.value.problems) == 2 and "and 1 more" in str(info.value)
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=6),
+    max_leaves=12,
+)
+_span_like = st.fixed_dictionaries(
+    {"article": st.sampled_from(["igen-fr", "nyt-en"]) | _json, "start": st.integers(-5, 4000) | _json,
+     "end": st.integers(-5, 4000) | _json, "text": st.text(max_size=10) | _json,
+     "speaker": st.sampled_from(["oracle", "?"]) | _json, "stance": st.sampled_from(["denial", "none"]) | _json,
+     "language": _json, "positions": st.lists(st.fixed_dictionaries({"speaker": _json, "stance": _json}), max_size=2) | _json},
+    optional={"note": _json, "id": st.just("igen-fr") | _json, "translation_of": _json, "outlet": _json},
+)
+
+
+@given(lines=st.lists(_json | _span_like | st.text(max_size=30), max_size=8))
+def test_validator_never_crashes_on_arbitrary_json_lines(tmp_path_factory, lines):
+    import shutil
+
+    root = tmp_path_factory.mktemp("fuzz")
+    (root / "articles").mkdir()
+    shutil.copy(ANNOTATIONS / "schema.json", root)
+    shutil.copy(ANNOTATIONS / "articles" / "igen-fr.txt", root / "articles")
+    content = "".join((line if isinstance(line, str) else json.dumps(line)).replace("\n", " ") + "\n" for line in lines)
+    for name in ("spans.jsonl", "examples.jsonl", "articles.jsonl"):
+        (root / name).write_text(content, encoding="utf-8")
+    result = validate_corpus(root)
+    assert all(isinstance(p.line, int) and p.line >= 1 and p.message for p in result.problems)
+    assert result.ok == (result.corpus is not None)

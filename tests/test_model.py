@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import ANNOTATIONS
 
 from stance.config import TrainConfig
 from stance.errors import ModelError
@@ -11,8 +12,6 @@ from stance.model import WEIGHTS_NAME, StanceTagger
 from stance.records import Position
 from stance.schema import Schema
 from stance.train import fit_tagger
-
-from conftest import ANNOTATIONS
 
 TEXTS = [
     "TikTok has never shared user data with the Chinese government, a spokesperson said.",
