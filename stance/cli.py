@@ -123,7 +123,7 @@ def _model_dir(value: str | None) -> Path:
 
 
 def cmd_tag(args: argparse.Namespace) -> int:
-    from .formats import check_output, output_sink
+    from .formats import check_output, write_tags
     from .predict import collect_documents
 
     if args.threshold is not None and not 0.0 < args.threshold < 1.0:
@@ -133,17 +133,17 @@ def cmd_tag(args: argparse.Namespace) -> int:
     documents = collect_documents(args.paths)
     directory = _model_dir(args.model)
     from .model import StanceTagger
-    from .predict import tag_documents
 
     tagger = StanceTagger.from_pretrained(directory)
     tagger.set_precision(args.precision)
     progress = _tag_progress(len(documents))
-    with output_sink(output, args.format, tagger.schema, args.resume) as (writer, done):
-        for article in tag_documents(tagger, [d for d in documents if d.id not in done], args.threshold):
-            if article.warning:
-                print(f"warning: {article.warning}", file=sys.stderr)
-            writer.write(article)
-            progress(len(article.rows))
+
+    def report(article: Any) -> None:
+        if article.warning:
+            print(f"warning: {article.warning}", file=sys.stderr)
+        progress(len(article.rows))
+
+    write_tags(tagger, documents, output, args.format, args.threshold, args.resume, report)
     return 0
 
 

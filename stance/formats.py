@@ -12,13 +12,13 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
 from .errors import Interrupted, UsageError
 from .io import check_writable_file, umask
-from .predict import TaggedArticle
+from .predict import Document, TaggedArticle, tag_documents
 from .schema import Schema
 
 FORMATS = ("jsonl", "csv", "html")
@@ -196,3 +196,18 @@ def output_sink(output: Path | None, fmt: str, schema: Schema, resume: bool = Fa
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def write_tags(tagger: Any, documents: Sequence[Document], output: Path | None, fmt: str,
+               threshold: float | None = None, resume: bool = False,
+               on_article: Callable[[TaggedArticle], None] | None = None) -> int:
+    """Tag documents into ``output`` (standard output when ``None``), skipping the articles a
+    resumed output already holds; ``on_article`` sees each article as it is written."""
+    written = 0
+    with output_sink(output, fmt, tagger.schema, resume) as (writer, done):
+        for article in tag_documents(tagger, [d for d in documents if d.id not in done], threshold):
+            writer.write(article)
+            written += 1
+            if on_article:
+                on_article(article)
+    return written

@@ -146,19 +146,22 @@ class StanceTagger:
         batch_size = batch_size or self.batch_size
         order = sorted(range(len(token_ids)), key=lambda i: len(token_ids[i]))
         pooled = torch.empty(len(token_ids), self.net.encoder.config.hidden_size)
-        pad = self.tokenizer.pad_token_id or 0
         reduced = self.precision == "bfloat16"
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=reduced):
             for first in range(0, len(order), batch_size):
                 chunk = order[first:first + batch_size]
-                width = max(len(token_ids[i]) for i in chunk)
-                ids = torch.full((len(chunk), width), pad, dtype=torch.long)
-                mask = torch.zeros((len(chunk), width), dtype=torch.long)
-                for row, index in enumerate(chunk):
-                    ids[row, : len(token_ids[index])] = torch.tensor(token_ids[index])
-                    mask[row, : len(token_ids[index])] = 1
-                pooled[chunk] = self.net.embed(ids, mask).float()
+                pooled[chunk] = self.net.embed(*self.pad([token_ids[i] for i in chunk])).float()
         return pooled
+
+    def pad(self, rows: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Token ids padded to the longest row, and the attention mask: padding per batch only."""
+        width = max(len(row) for row in rows)
+        ids = torch.full((len(rows), width), self.tokenizer.pad_token_id or 0, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for index, row in enumerate(rows):
+            ids[index, : len(row)] = torch.tensor(row)
+            mask[index, : len(row)] = 1
+        return ids, mask
 
     def predict_all(self, texts: Sequence[str], batch_size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Stance probabilities ``(n, S)`` and speaker probabilities per stance ``(n, S, K)``."""

@@ -97,7 +97,7 @@ def fit_tagger(
             order = torch.randperm(len(texts), generator=generator)
             for step in range(steps_per_epoch):
                 batch = order[step * config.batch_size:(step + 1) * config.batch_size]
-                pooled_batch = vectors[batch] if vectors is not None else _embed_with_grad(tagger, token_ids, batch)
+                pooled_batch = vectors[batch] if vectors is not None else net.embed(*tagger.pad([token_ids[i] for i in batch.tolist()]))
                 stance_logits, speaker_logits = net.heads(pooled_batch, cues[batch])
                 loss = stance_loss(stance_logits, stance_targets[batch])
                 loss = loss + _speaker_loss(speaker_logits, speaker_targets[batch])
@@ -137,15 +137,6 @@ def _unfreeze_top_layers(net: StanceNet, count: int) -> list[nn.Parameter]:
     for parameter in tuned:
         parameter.requires_grad_(True)
     return tuned
-
-
-def _embed_with_grad(tagger: StanceTagger, token_ids: list[list[int]], batch: torch.Tensor) -> torch.Tensor:
-    rows = [token_ids[i] for i in batch.tolist()]
-    width = max(len(r) for r in rows)
-    pad = tagger.tokenizer.pad_token_id or 0
-    ids = torch.tensor([r + [pad] * (width - len(r)) for r in rows])
-    mask = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows])
-    return tagger.net.embed(ids, mask)
 
 
 def _speaker_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
