@@ -128,6 +128,8 @@ def cmd_tag(args: argparse.Namespace) -> int:
 
     if args.threshold is not None and not 0.0 < args.threshold < 1.0:
         raise UsageError(f"--threshold {args.threshold} must be between 0 and 1 (exclusive)")
+    if not args.paths and sys.stdin.isatty():
+        raise UsageError("no input: give text files or directories, or pipe text in with `-`")
     output = Path(args.output) if args.output else None
     check_output(output, args.format, args.resume)
     documents = collect_documents(args.paths)
