@@ -9,14 +9,17 @@ give it several positions; a sentence with no span is ``none``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from .corpus import Corpus
 from .errors import UsageError
 from .io import atomic_path
 from .records import Position, Sentence, Span
+from .schema import Schema
 from .segment import split_sentences
 
 if TYPE_CHECKING:
@@ -128,3 +131,16 @@ def write_table(table: "datasets.Dataset", output: str | Path, fmt: str | None =
                 for row in table:
                     handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     return fmt
+
+
+def label_arrays(labels: Sequence[Sequence[Position]], schema: Schema) -> tuple[np.ndarray, np.ndarray]:
+    """Multi-hot stances ``(n, S)`` and, per stance, multi-hot speakers ``(n, S, K)``."""
+    stance_index = {name: i for i, name in enumerate(schema.stance_names)}
+    speaker_index = {name: i for i, name in enumerate(schema.speaker_names)}
+    stances = np.zeros((len(labels), len(stance_index)), np.float32)
+    speakers = np.zeros((len(labels), len(stance_index), len(speaker_index)), np.float32)
+    for row, positions in enumerate(labels):
+        for position in positions:
+            stances[row, stance_index[position.stance]] = 1.0
+            speakers[row, stance_index[position.stance], speaker_index[position.speaker]] = 1.0
+    return stances, speakers

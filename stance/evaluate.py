@@ -12,7 +12,7 @@ import numpy as np
 
 from .config import TrainConfig
 from .corpus import Corpus
-from .dataset import article_rows, example_rows, positions_of
+from .dataset import article_rows, example_rows, label_arrays, positions_of
 from .errors import SchemaError, StanceError
 from .predict import held_positions
 from .records import Position
@@ -42,10 +42,7 @@ def score(gold: Sequence[Sequence[Position]], stance_probs: np.ndarray, speaker_
     """All figures for one system on one set of sentences."""
     stances, speakers = schema.stance_names, schema.speaker_names
     index = {name: i for i, name in enumerate(stances)}
-    truth = np.zeros((len(gold), len(stances)), bool)
-    for row, positions in enumerate(gold):
-        for p in positions:
-            truth[row, index[p.stance]] = True
+    truth = label_arrays(gold, schema)[0].astype(bool)
     predicted = stance_probs >= threshold
     tp = (truth & predicted).sum(0)
     fp = (~truth & predicted).sum(0)

@@ -20,7 +20,7 @@ from torch import nn
 from .baselines import MajorityBaseline, TfidfBaseline, load_baseline
 from .config import TrainConfig
 from .corpus import EXAMPLES_FILE, SPLIT_FILE, Corpus
-from .dataset import article_rows, example_rows, positions_of
+from .dataset import article_rows, example_rows, label_arrays, positions_of
 from .encoder import base_encoder_dir, load_encoder
 from .errors import StanceError
 from .evaluate import evaluate_systems, heldout_rows, table_rows
@@ -37,19 +37,6 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-def label_arrays(labels: Sequence[Sequence[Position]], schema: Schema) -> tuple[np.ndarray, np.ndarray]:
-    """Multi-hot stances ``(n, S)`` and, per stance, multi-hot speakers ``(n, S, K)``."""
-    stance_index = {name: i for i, name in enumerate(schema.stance_names)}
-    speaker_index = {name: i for i, name in enumerate(schema.speaker_names)}
-    stances = np.zeros((len(labels), len(stance_index)), np.float32)
-    speakers = np.zeros((len(labels), len(stance_index), len(speaker_index)), np.float32)
-    for row, positions in enumerate(labels):
-        for position in positions:
-            stances[row, stance_index[position.stance]] = 1.0
-            speakers[row, stance_index[position.stance], speaker_index[position.speaker]] = 1.0
-    return stances, speakers
 
 
 def new_tagger(schema: Schema, config: TrainConfig) -> StanceTagger:
