@@ -105,9 +105,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     report = train_model(corpus, config, output, _progress())
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
-    print(f"trained on {report.sentences} sentences and {report.examples} examples; model saved to {report.output}")
-    if report.heldout:
-        print(format_scores(report.heldout, corpus.schema.stance_names, f"held-out ({', '.join(corpus.heldout)})"))
+    print(f"trained on {report.sentences} article sentences and {report.examples} written sentences; "
+          f"model saved to {report.output}")
+    _print_report(report.evaluation, corpus)
     return 0
 
 
@@ -171,9 +171,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     corpus = _corpus(args.corpus)
     from .evaluate import evaluate_model
 
-    report = evaluate_model(directory, corpus, cv=args.cv, progress=_progress())
-    for title, results in report.items():
-        print(format_scores(results, corpus.schema.stance_names, title))
+    report = evaluate_model(directory, corpus, split=args.split, cv=args.cv, progress=_progress())
+    _print_report(report, corpus, confusion=True)
     if args.json:
         from .io import atomic_file
 
@@ -182,15 +181,32 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_report(report: dict[str, Any], corpus: Any, confusion: bool = False) -> None:
+    from .evaluate import section_title, split_articles
+
+    for section, results in report.items():
+        print(format_scores(results, corpus.schema.stance_names, section_title(section, split_articles(corpus, section))))
+        if confusion and "model" in results:
+            print(format_confusion(results["model"]["confusion"]))
+
+
 def format_scores(results: dict[str, Any], stances: Sequence[str], title: str) -> str:
     """A plain-text table: one row per system."""
     from .evaluate import table_rows
 
-    rows = table_rows(results, stances)
+    return _table(f"{title}: {next(iter(results.values()))['sentences']} sentences", table_rows(results, stances))
+
+
+def format_confusion(confusion: dict[str, Any]) -> str:
+    """The model's confusion matrix: gold label per row, predicted label per column."""
+    labels = confusion["labels"]
+    rows = [["gold \\ predicted", *labels]] + [[label, *map(str, counts)] for label, counts in zip(labels, confusion["matrix"])]
+    return _table("confusion matrix of the model (one label per sentence)", rows)
+
+
+def _table(title: str, rows: list[list[str]]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = [f"{title}: {next(iter(results.values()))['sentences']} sentences"]
-    lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
-    return "\n".join(lines)
+    return "\n".join([title] + ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows])
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -268,6 +284,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = command("evaluate", cmd_evaluate, "score a model and the baselines on the held-out articles")
     sub.add_argument("--model")
     sub.add_argument("--corpus", default=DEFAULT_CORPUS)
+    sub.add_argument("--split", default="all", choices=("all", "heldout", "dev"),
+                     help="evaluation articles from split.json: the held-out ones, both dev halves, or all (default)")
     sub.add_argument("--cv", action="store_true", help="also run leave-one-story-out cross-validation")
     sub.add_argument("--json", help="write every figure to this JSON file")
 

@@ -13,55 +13,71 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import AnnotationError, InputError
+from .errors import AnnotationError, InputError, Problem
 from .io import read_jsonl
-from .records import Article, Example, Position, Span
+from .records import Article, Example, Passage, Position, Span
 from .schema import Schema, schema_problems
+from .written import EXAMPLES_FILE, PASSAGES_FILE, read_examples, read_passages
 
 SCHEMA_FILE = "schema.json"
 ARTICLES_DIR = "articles"
 ARTICLES_FILE = "articles.jsonl"
 SPANS_FILE = "spans.jsonl"
-EXAMPLES_FILE = "examples.jsonl"
 SPLIT_FILE = "split.json"
 
 SPAN_KEYS = frozenset({"article", "start", "end", "text", "speaker", "stance"})
-SPAN_OPTIONAL_KEYS = frozenset({"note"})
-EXAMPLE_KEYS = frozenset({"text", "language", "positions"})
+SPAN_OPTIONAL_KEYS = frozenset({"note", "source"})
+#: The lists ``split.json`` may hold: evaluation-only articles, never trained on.
+SPLIT_KEYS = ("heldout", "dev", "dev_reporting")
 
 
 @dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the annotations, located precisely enough to fix by hand."""
+class Split:
+    """Evaluation-only articles from ``split.json``.
 
-    file: str
-    line: int
-    message: str
+    ``heldout`` is the final test; ``dev`` is the development set recipes are steered by, itself
+    cut by story into a selection half (chosen on) and ``dev_reporting`` (only ever reported), so
+    the figure a recipe is chosen by is never the figure that is published.
+    """
 
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
+    heldout: tuple[str, ...] = ()
+    dev: tuple[str, ...] = ()
+    dev_reporting: tuple[str, ...] = ()
+
+    @property
+    def dev_selection(self) -> tuple[str, ...]:
+        return tuple(aid for aid in self.dev if aid not in self.dev_reporting)
+
+    @property
+    def evaluation(self) -> tuple[str, ...]:
+        return self.heldout + self.dev
 
 
 @dataclass(frozen=True)
 class Corpus:
-    """Articles, their spans, written examples and the held-out split, all checked."""
+    """Articles, their spans, written examples and passages, and the evaluation split, all checked."""
 
     root: Path
     schema: Schema
     articles: dict[str, Article]
     spans: tuple[Span, ...] = ()
     examples: tuple[Example, ...] = ()
-    heldout: tuple[str, ...] = ()
+    split: Split = Split()
+    passages: tuple[Passage, ...] = ()
 
     def spans_of(self, article_id: str) -> list[Span]:
         return [span for span in self.spans if span.article == article_id]
 
     @property
+    def heldout(self) -> tuple[str, ...]:
+        return self.split.heldout
+
+    @property
     def training_ids(self) -> list[str]:
-        """Articles a model may learn from: not held out, and not in a held-out article's story
-        (a translation of the held-out article would leak its labels)."""
-        stories = self.stories().values()
-        excluded = {aid for members in stories if set(members) & set(self.heldout) for aid in members}
+        """Articles a model may learn from: in no story of a held-out or development article
+        (a translation of an evaluation article would leak its labels)."""
+        evaluation = set(self.split.evaluation)
+        excluded = {aid for members in self.stories().values() if set(members) & evaluation for aid in members}
         return [aid for aid in self.articles if aid not in excluded]
 
     def stories(self) -> dict[str, list[str]]:
@@ -105,10 +121,12 @@ class Validation:
         per_stance = ", ".join(
             f"{name} {span_counts[name]}/{example_counts[name]}" for name in corpus.schema.stance_names
         )
+        dev = f", {len(corpus.split.dev)} dev ({len(corpus.split.dev_reporting)} reporting)" if corpus.split.dev else ""
         return (
-            f"{len(corpus.articles)} articles ({len(corpus.heldout)} held out), "
+            f"{len(corpus.articles)} articles ({len(corpus.heldout)} held out{dev}), "
             f"{len(corpus.spans)} spans, {len(corpus.examples)} examples "
-            f"({negatives} {corpus.schema.none}); spans/examples per stance: {per_stance}"
+            f"({negatives} {corpus.schema.none}), {len(corpus.passages)} passages; "
+            f"spans/examples per stance: {per_stance}"
         )
 
 
@@ -123,11 +141,24 @@ def validate_corpus(root: str | Path) -> Validation:
         return result
     articles = _read_articles(root, result.problems)
     spans = _read_spans(root, schema, articles, result.problems)
-    heldout = _read_split(root, articles, result.problems)
-    examples = _read_examples(root, schema, [articles[a].text for a in heldout if a in articles], result.problems)
+    split = _read_split(root, articles, result.problems)
+    evaluation = [articles[a].text for a in split.evaluation]
+    examples = read_examples(root / EXAMPLES_FILE, schema, evaluation, result.problems)
+    passages = read_passages(root / PASSAGES_FILE, schema, evaluation, result.problems)
     if not result.problems:
-        result.corpus = Corpus(root, schema, articles, tuple(spans), tuple(examples), tuple(heldout))
+        corpus = Corpus(root, schema, articles, tuple(spans), tuple(examples), split, tuple(passages))
+        result.problems += _halves_problems(corpus)
+        result.corpus = None if result.problems else corpus
     return result
+
+
+def _halves_problems(corpus: Corpus) -> list[Problem]:
+    """The dev halves are cut by story: a translation on the other side would leak the reported half."""
+    reporting = set(corpus.split.dev_reporting)
+    return [Problem(str(corpus.root / SPLIT_FILE), 1, f"story {sorted(members)} is split between the dev halves; "
+                    f"list all of its articles in 'dev_reporting' or none")
+            for members in corpus.stories().values()
+            if 0 < len(reporting & set(members)) and set(members) & set(corpus.split.dev_selection)]
 
 
 def load_corpus(root: str | Path) -> Corpus:
@@ -256,7 +287,7 @@ def span_problem(data: Any, schema: Schema, articles: dict[str, Article]) -> str
         return "expected a JSON object"
     keys = set(data)
     if not SPAN_KEYS <= keys or keys - SPAN_KEYS - SPAN_OPTIONAL_KEYS:
-        return f"keys are {sorted(keys)}; expected {sorted(SPAN_KEYS)} plus optional 'note'"
+        return f"keys are {sorted(keys)}; expected {sorted(SPAN_KEYS)} plus optional 'note' and 'source'"
     for key in ("article", "text", "speaker", "stance"):
         if not isinstance(data[key], str):
             return f"{key} = {data[key]!r} must be a string"
@@ -272,14 +303,25 @@ def span_problem(data: Any, schema: Schema, articles: dict[str, Article]) -> str
         return f"offsets {start}-{end} are outside the text of {data['article']} (0-{len(text)})"
     if data["text"] != text[start:end]:
         return f"text {_clip(data['text'])!r} does not match the article at {start}-{end}: {_clip(text[start:end])!r}"
-    return _label_problem(data, schema)
+    if data.get("source") is not None:
+        message = _source_problem(data["source"], text, data["article"])
+        if message:
+            return message
+    return schema.label_problem(data)
 
 
-def _label_problem(data: dict[str, Any], schema: Schema) -> str | None:
-    if data.get("stance") not in schema.stance_names:
-        return f"stance {data.get('stance')!r} is not in the schema {schema.stance_names}"
-    if data.get("speaker") not in schema.speaker_names:
-        return f"speaker {data.get('speaker')!r} is not in the schema {schema.speaker_names}"
+def _source_problem(source: Any, text: str, article: str) -> str | None:
+    """The optional source mention must index the same article, like the span itself."""
+    if not isinstance(source, dict) or set(source) != {"start", "end", "text"}:
+        return f"source = {source!r} must be an object with exactly 'start', 'end' and 'text' (or null)"
+    start, end = source["start"], source["end"]
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end)) or not isinstance(source["text"], str):
+        return f"source offsets must be integers and its text a string, got {start!r}, {end!r}"
+    if not 0 <= start < end <= len(text):
+        return f"source offsets {start}-{end} are outside the text of {article} (0-{len(text)})"
+    if source["text"] != text[start:end]:
+        return (f"source text {_clip(source['text'])!r} does not match the article at {start}-{end}: "
+                f"{_clip(text[start:end])!r}")
     return None
 
 
@@ -287,87 +329,37 @@ def _clip(text: str, width: int = 40) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _read_split(root: Path, articles: dict[str, Article], problems: list[Problem]) -> list[str]:
+def _read_split(root: Path, articles: dict[str, Article], problems: list[Problem]) -> Split:
     path = root / SPLIT_FILE
     if not path.exists():
-        return []
+        return Split()
     try:
         text = path.read_text(encoding="utf-8")
         data = json.loads(text)
     except UnicodeDecodeError as exc:
         problems.append(Problem(str(path), 1, f"not valid UTF-8 at byte {exc.start}; save it as UTF-8"))
-        return []
+        return Split()
     except json.JSONDecodeError as exc:
         problems.append(Problem(str(path), exc.lineno, f"not valid JSON ({exc.msg})"))
-        return []
-    heldout = data.get("heldout") if isinstance(data, dict) else None
-    if not isinstance(heldout, list) or not all(isinstance(a, str) for a in heldout):
-        problems.append(Problem(str(path), 1, "expected {\"heldout\": [article ids]}"))
-        return []
-    for aid in heldout:
-        if aid not in articles:
-            problems.append(Problem(str(path), _line_of(text, aid), f"held-out article {aid!r} has no file"))
-    if len(set(heldout)) != len(heldout):
-        problems.append(Problem(str(path), 1, "an article is listed twice in 'heldout'; list each once"))
-    return list(dict.fromkeys(aid for aid in heldout if aid in articles))
-
-
-#: Word runs this long shared with a held-out article mark an example as copied or paraphrased.
-LEAK_WORDS = 6
-_WORD = re.compile(r"\w+")
-
-
-def _word_runs(text: str) -> set[str]:
-    words = _WORD.findall(text.casefold())
-    return {" ".join(words[i:i + LEAK_WORDS]) for i in range(len(words) - LEAK_WORDS + 1)}
-
-
-def _normalise(text: str) -> str:
-    return " ".join(text.split()).casefold()
-
-
-def _read_examples(root: Path, schema: Schema, heldout_texts: list[str], problems: list[Problem]) -> list[Example]:
-    path = root / EXAMPLES_FILE
-    if not path.exists():
-        return []
-    examples: list[Example] = []
-    seen: dict[str, int] = {}
-    heldout_runs = set().union(*map(_word_runs, heldout_texts))
-    for line, data, error in read_jsonl(path):
-        message = error or _example_problem(data, schema)
-        if not message:
-            norm = _normalise(data["text"])
-            if norm in seen:
-                message = f"same text as line {seen[norm]}"
-            elif shared := sorted(_word_runs(data["text"]) & heldout_runs):
-                message = (f"shares the words {shared[0]!r} with a held-out article; examples must never "
-                           f"copy or paraphrase evaluation text")
-        if message:
-            problems.append(Problem(str(path), line, message))
-            continue
-        seen[norm] = line
-        examples.append(Example.from_dict(data))
-    return examples
-
-
-def _example_problem(data: Any, schema: Schema) -> str | None:
-    if not isinstance(data, dict) or set(data) != EXAMPLE_KEYS:
-        got = sorted(data) if isinstance(data, dict) else type(data).__name__
-        return f"keys are {got}; expected {sorted(EXAMPLE_KEYS)}"
-    if not isinstance(data["text"], str) or not data["text"].strip():
-        return "'text' must be a non-empty string"
-    if not isinstance(data["language"], str) or not data["language"]:
-        return "'language' must be a language code such as 'en' or 'fr'"
-    positions = data["positions"]
-    if not isinstance(positions, list):
-        return "'positions' must be a list of {\"speaker\", \"stance\"} objects ([] for none)"
-    for item in positions:
-        if not isinstance(item, dict) or set(item) != {"speaker", "stance"}:
-            return f"position {item!r} must have exactly the keys 'speaker' and 'stance'"
-        message = _label_problem(item, schema)
-        if message:
-            return message
-    if len({(p["speaker"], p["stance"]) for p in positions}) != len(positions):
-        return "the same position is listed twice"
-    return None
-
+        return Split()
+    expected = 'expected {"heldout": [article ids]}, optionally with "dev" and "dev_reporting" lists'
+    if not isinstance(data, dict):
+        problems.append(Problem(str(path), 1, expected))
+        return Split()
+    lists: dict[str, list[str]] = {}
+    for key in SPLIT_KEYS:
+        ids = data.get(key, [] if key != "heldout" else None)
+        if not isinstance(ids, list) or not all(isinstance(a, str) for a in ids):
+            problems.append(Problem(str(path), _line_of(text, key), f"'{key}' is not a list of article ids; {expected}"))
+            ids = []
+        for aid in ids:
+            if aid not in articles:
+                problems.append(Problem(str(path), _line_of(text, aid), f"{key} article {aid!r} has no file"))
+        if len(set(ids)) != len(ids):
+            problems.append(Problem(str(path), _line_of(text, key), f"an article is listed twice in '{key}'; list each once"))
+        lists[key] = list(dict.fromkeys(aid for aid in ids if aid in articles))
+    for aid in sorted(set(lists["heldout"]) & set(lists["dev"])):
+        problems.append(Problem(str(path), _line_of(text, aid), f"{aid!r} is both held out and dev; choose one"))
+    for aid in sorted(set(lists["dev_reporting"]) - set(lists["dev"])):
+        problems.append(Problem(str(path), _line_of(text, aid), f"dev_reporting article {aid!r} is not in 'dev'"))
+    return Split(*(tuple(lists[key]) for key in SPLIT_KEYS))

@@ -18,15 +18,15 @@ import numpy as np
 from .corpus import Corpus
 from .errors import UsageError
 from .io import atomic_path
-from .records import Position, Sentence, Span
+from .records import Example, Position, Sentence, Span
 from .schema import Schema
 from .segment import split_sentences
 
 if TYPE_CHECKING:
     import datasets
 
-#: Pseudo article id for the written examples, which belong to no article or story.
-EXAMPLES_ID = "examples"
+#: Pseudo article ids for the written examples and passages, which belong to no article or story.
+EXAMPLES_ID, PASSAGES_ID = "examples", "passages"
 
 #: Formats ``stance dataset`` writes: JSONL for any tool, Parquet for pandas, R and Arrow.
 TABLE_FORMATS = ("jsonl", "parquet")
@@ -69,21 +69,22 @@ def article_rows(corpus: Corpus, article_ids: Iterable[str] | None = None) -> li
     return rows
 
 
-def example_rows(corpus: Corpus) -> list[dict[str, Any]]:
-    """The written examples as rows of the same table, under the pseudo article ``examples``."""
-    return [
-        {
-            "article": EXAMPLES_ID,
-            "story": EXAMPLES_ID,
-            "language": example.language,
-            "index": index,
-            "start": 0,
-            "end": len(example.text),
-            "text": example.text,
-            "positions": [p.to_dict() for p in example.positions],
-        }
-        for index, example in enumerate(corpus.examples)
-    ]
+def written_rows(corpus: Corpus) -> list[dict[str, Any]]:
+    """The written examples and passage sentences as rows of the same table.
+
+    Examples sit under the pseudo article ``examples``; each passage is a pseudo article
+    ``passages/<n>`` whose sentences keep their order, so a row's previous sentence is its context.
+    """
+    rows = [_written_row(EXAMPLES_ID, index, example) for index, example in enumerate(corpus.examples)]
+    for number, passage in enumerate(corpus.passages):
+        rows += [_written_row(f"{PASSAGES_ID}/{number}", index, sentence) for index, sentence in enumerate(passage.sentences)]
+    return rows
+
+
+def _written_row(article: str, index: int, example: Example) -> dict[str, Any]:
+    return {"article": article, "story": article.split("/")[0], "language": example.language, "index": index,
+            "start": 0, "end": len(example.text), "text": example.text,
+            "positions": [p.to_dict() for p in example.positions]}
 
 
 def sentence_table(corpus: Corpus, *, include_examples: bool = False) -> "datasets.Dataset":
@@ -91,7 +92,7 @@ def sentence_table(corpus: Corpus, *, include_examples: bool = False) -> "datase
     import datasets
 
     datasets.disable_progress_bars()  # a library prints no bars of its own; the CLI owns stderr
-    rows = article_rows(corpus) + (example_rows(corpus) if include_examples else [])
+    rows = article_rows(corpus) + (written_rows(corpus) if include_examples else [])
     return datasets.Dataset.from_list(rows, features=_features())
 
 

@@ -6,6 +6,20 @@ to add context and never prints a traceback (unless ``--debug``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the annotations, located precisely enough to fix by hand."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
 
 class StanceError(Exception):
     """Base class: a problem the user can fix. ``exit_code`` is what the CLI returns."""

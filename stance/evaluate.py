@@ -12,7 +12,7 @@ import numpy as np
 
 from .config import TrainConfig
 from .corpus import Corpus
-from .dataset import article_rows, example_rows, label_arrays, positions_of
+from .dataset import article_rows, label_arrays, positions_of, written_rows
 from .errors import SchemaError, StanceError
 from .predict import held_positions
 from .records import Position
@@ -20,6 +20,8 @@ from .schema import Schema
 
 BOOTSTRAP_SAMPLES = 1000
 BOOTSTRAP_SEED = 0
+#: The system whose lead over the baselines is measured.
+MODEL = "model"
 
 
 class Tagger(Protocol):
@@ -37,13 +39,26 @@ def _defined(value: float) -> float | None:
     return None if np.isnan(value) else float(value)
 
 
+def predicted_positions(stance_probs: np.ndarray, speaker_probs: np.ndarray,
+                        threshold: float) -> list[list[tuple[int, int, float]]]:
+    """Per sentence, the positions the tagger reports: the same rule ``stance tag`` applies."""
+    return [held_positions(probs, speakers, threshold) for probs, speakers in zip(stance_probs, speaker_probs)]
+
+
 def score(gold: Sequence[Sequence[Position]], stance_probs: np.ndarray, speaker_probs: np.ndarray,
           schema: Schema, threshold: float) -> dict[str, Any]:
-    """All figures for one system on one set of sentences."""
+    """All figures for one system on one set of sentences.
+
+    Speaker figures follow the development-set issue: **speaker accuracy** counts gold positions
+    whose stance is reported *with* the right speaker, over all gold positions; **attribution
+    accuracy** counts the same over the gold positions whose stance is reported at all.
+    """
     stances, speakers = schema.stance_names, schema.speaker_names
     index = {name: i for i, name in enumerate(stances)}
+    speaker_index = {name: i for i, name in enumerate(speakers)}
     truth = label_arrays(gold, schema)[0].astype(bool)
-    predicted = stance_probs >= threshold
+    reported = predicted_positions(stance_probs, speaker_probs, threshold)
+    predicted = _as_matrix(reported, truth.shape)
     tp = (truth & predicted).sum(0)
     fp = (~truth & predicted).sum(0)
     fn = (truth & ~predicted).sum(0)
@@ -58,11 +73,13 @@ def score(gold: Sequence[Sequence[Position]], stance_probs: np.ndarray, speaker_
         }
         for i, name in enumerate(stances)
     }
-    right = total = 0
+    right = found = total = 0
     for row, positions in enumerate(gold):
+        pairs = {(s, k) for s, k, _ in reported[row]}
         for p in positions:
             total += 1
-            right += speakers[int(np.argmax(speaker_probs[row, index[p.stance]]))] == p.speaker
+            found += bool(predicted[row, index[p.stance]])
+            right += (index[p.stance], speaker_index[p.speaker]) in pairs
     labels = [*stances, schema.none]
     return {
         "sentences": len(gold),
@@ -71,6 +88,7 @@ def score(gold: Sequence[Sequence[Position]], stance_probs: np.ndarray, speaker_
         "macro_f1_low": _defined(low[-1]),
         "macro_f1_high": _defined(high[-1]),
         "speaker_accuracy": right / total if total else None,
+        "attribution_accuracy": right / found if found else None,
         "gold_positions": total,
         "confusion": {"labels": labels, "matrix": confusion(truth, predicted, stance_probs).tolist()},
     }
@@ -81,25 +99,66 @@ def _macro(f1: np.ndarray) -> float | None:
     return None if np.isnan(f1).all() else float(np.nanmean(f1))
 
 
-def _bootstrap(truth: np.ndarray, predicted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """95% percentile intervals of per-stance F1 (and macro-F1, last) over resampled sentences;
-    resamples where a stance is undefined are left out of that stance's interval."""
-    if not len(truth):
-        empty = np.full(truth.shape[1] + 1, np.nan)
-        return empty, empty
+def _resampled_f1(truth: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """Per-stance F1 (and macro-F1, last column) on each of the fixed bootstrap resamples of
+    sentences; the same resamples for every system, so differences between systems are paired."""
     rng = np.random.default_rng(BOOTSTRAP_SEED)
     samples = rng.integers(0, len(truth), size=(BOOTSTRAP_SAMPLES, len(truth)))
     t, p = truth[samples], predicted[samples]
     f1 = _f1((t & p).sum(1), (~t & p).sum(1), (t & ~p).sum(1))
     defined = ~np.isnan(f1)
     macro = np.where(defined.any(1), np.nansum(f1, 1) / np.maximum(defined.sum(1), 1), np.nan)
-    f1 = np.concatenate([f1, macro[:, None]], axis=1)
-    with np.errstate(all="ignore"):
-        import warnings
+    return np.concatenate([f1, macro[:, None]], axis=1)
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: an undefined interval
-            return np.nanpercentile(f1, 2.5, axis=0), np.nanpercentile(f1, 97.5, axis=0)
+
+def _interval(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """95% percentile interval per column, ignoring resamples where the figure is undefined."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: an undefined interval
+        return np.nanpercentile(values, 2.5, axis=0), np.nanpercentile(values, 97.5, axis=0)
+
+
+def _bootstrap(truth: np.ndarray, predicted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """95% intervals of per-stance F1 (and macro-F1, last) over resampled sentences."""
+    if not len(truth):
+        empty = np.full(truth.shape[1] + 1, np.nan)
+        return empty, empty
+    return _interval(_resampled_f1(truth, predicted))
+
+
+def paired_lead(gold: Sequence[Sequence[Position]], ours: np.ndarray, theirs: np.ndarray, schema: Schema,
+                threshold: float, their_speakers: np.ndarray | None = None) -> dict[str, float | None]:
+    """Macro-F1 of ``ours`` minus ``theirs`` (stance probabilities) with a paired-bootstrap 95%
+    interval: both systems are scored on the same resampled sentences, so a lower bound above 0
+    means the lead is not an accident of which sentences were drawn."""
+    truth = label_arrays(gold, schema)[0].astype(bool)
+    if not len(truth):
+        return {"lead": None, "lead_low": None, "lead_high": None}
+    decided = [_decided(probs, threshold) for probs in (ours, theirs)]
+    difference = _resampled_f1(truth, decided[0])[:, -1] - _resampled_f1(truth, decided[1])[:, -1]
+    low, high = _interval(difference[:, None])
+    point = _macro(_point_f1(truth, decided[0])) or 0.0
+    point -= _macro(_point_f1(truth, decided[1])) or 0.0
+    return {"lead": float(point), "lead_low": _defined(low[0]), "lead_high": _defined(high[0])}
+
+
+def _decided(stance_probs: np.ndarray, threshold: float) -> np.ndarray:
+    """The reported stances as a boolean matrix, through the tagger's own rule."""
+    speakers = np.ones((*stance_probs.shape, 1), np.float32)
+    return _as_matrix(predicted_positions(stance_probs, speakers, threshold), stance_probs.shape)
+
+
+def _as_matrix(reported: list[list[tuple[int, int, float]]], shape: tuple[int, ...]) -> np.ndarray:
+    out = np.zeros(shape, bool)
+    for row, held in enumerate(reported):
+        out[row, [s for s, _, _ in held]] = True
+    return out
+
+
+def _point_f1(truth: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    return _f1((truth & predicted).sum(0), (~truth & predicted).sum(0), (truth & ~predicted).sum(0))
 
 
 def confusion(truth: np.ndarray, predicted: np.ndarray, probs: np.ndarray) -> np.ndarray:
@@ -122,35 +181,47 @@ def confusion(truth: np.ndarray, predicted: np.ndarray, probs: np.ndarray) -> np
 
 def evaluate_systems(systems: Mapping[str, Tagger], rows: Sequence[dict[str, Any]], schema: Schema,
                      threshold: float) -> dict[str, Any]:
-    """Score every system on the same sentence rows."""
+    """Score every system on the same sentence rows; the model's lead over each baseline is
+    paired-bootstrapped on those rows."""
     texts = [row["text"] for row in rows]
     gold = [positions_of(row) for row in rows]
-    return {name: score(gold, *system.predict_all(texts), schema, threshold) for name, system in systems.items()}
+    outputs = {name: system.predict_all(texts) for name, system in systems.items()}
+    return score_outputs(gold, outputs, schema, threshold)
 
 
-def heldout_rows(corpus: Corpus) -> list[dict[str, Any]]:
-    return article_rows(corpus, corpus.heldout)
+def score_outputs(gold: Sequence[Sequence[Position]], outputs: Mapping[str, tuple[np.ndarray, np.ndarray]],
+                  schema: Schema, threshold: float) -> dict[str, Any]:
+    results = {name: score(gold, *out, schema, threshold) for name, out in outputs.items()}
+    if MODEL in outputs:
+        results[MODEL]["lead_over"] = {name: paired_lead(gold, outputs[MODEL][0], out[0], schema, threshold)
+                                       for name, out in outputs.items() if name != MODEL}
+    return results
 
 
 def cross_validate(corpus: Corpus, config: TrainConfig,
                    fit_systems: Callable[[Sequence[dict[str, Any]]], Mapping[str, Tagger]],
                    progress: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
-    """Leave-one-story-out over the training articles (the held-out file is never touched).
+    """Leave-one-story-out over the training articles: no held-out or development article, nor
+    any translation of one, ever sits on either side of a fold (``Corpus.training_ids``).
 
     A story is an article with its translations, so a translation never sits on the other side
-    of a fold. The written examples are always on the training side. Predictions of all folds are
-    pooled before scoring; per-fold macro-F1 is reported too.
+    of a fold. The written examples and passages are always on the training side. Predictions of
+    all folds are pooled before scoring; per-fold macro-F1 is reported too.
     """
-    stories = {story: [a for a in members if a not in corpus.heldout] for story, members in corpus.stories().items()}
-    stories = {story: members for story, members in stories.items() if members}
-    examples = example_rows(corpus) if config.use_examples else []
+    training = set(corpus.training_ids)
+    stories = {story: [a for a in members if a in training] for story, members in corpus.stories().items()}
+    stories = {story: members for story, members in sorted(stories.items()) if members}
+    if len(stories) < 2:
+        raise StanceError(f"{corpus.root}: cross-validation needs at least two training stories with articles, "
+                          f"found {len(stories)}; add annotated articles or evaluate on the held-out/dev split")
+    written = written_rows(corpus) if config.use_examples else []
     pooled_rows: list[dict[str, Any]] = []
     pooled: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
-    folds: dict[str, dict[str, float]] = {}
-    for number, (story, members) in enumerate(sorted(stories.items()), start=1):
+    folds: dict[str, dict[str, float | None]] = {}
+    for number, (story, members) in enumerate(stories.items(), start=1):
         train_ids = [a for other, ids in stories.items() if other != story for a in ids]
         test_rows = article_rows(corpus, members)
-        systems = fit_systems(article_rows(corpus, train_ids) + examples)
+        systems = fit_systems(article_rows(corpus, train_ids) + written)
         texts = [row["text"] for row in test_rows]
         gold = [positions_of(row) for row in test_rows]
         for name, system in systems.items():
@@ -161,10 +232,10 @@ def cross_validate(corpus: Corpus, config: TrainConfig,
         if progress:
             progress("cross-validation folds", number, len(stories))
     gold = [positions_of(row) for row in pooled_rows]
-    results = {}
-    for name, outs in pooled.items():
-        results[name] = score(gold, np.concatenate([o[0] for o in outs]), np.concatenate([o[1] for o in outs]),
-                              corpus.schema, config.threshold)
+    outputs = {name: (np.concatenate([o[0] for o in outs]), np.concatenate([o[1] for o in outs]))
+               for name, outs in pooled.items()}
+    results = score_outputs(gold, outputs, corpus.schema, config.threshold)
+    for name in results:
         results[name]["folds"] = folds[name]
     return results
 
@@ -184,37 +255,68 @@ def error_rows(rows: Sequence[dict[str, Any]], stance_probs: np.ndarray, speaker
 
 
 def table_rows(results: Mapping[str, dict[str, Any]], stances: Sequence[str]) -> list[list[str]]:
-    """Header and one row per system: macro-F1 with its interval, speaker accuracy, F1 per stance."""
+    """Header and one row per system: macro-F1 with its interval, the model's paired lead over
+    each baseline, speaker and attribution accuracy, F1 per stance."""
     def fmt(value: float | None) -> str:
         return "n/a" if value is None else f"{value:.2f}"
 
-    rows = [["system", "macro-F1 [95% CI]", "speaker acc"] + [f"F1 {s}" for s in stances]]
+    rows = [["system", "macro-F1 [95% CI]", "model's lead [95% CI]", "speaker acc", "attribution acc"]
+            + [f"F1 {s}" for s in stances]]
+    leads = results.get(MODEL, {}).get("lead_over", {})
     for name, r in results.items():
+        lead = leads.get(name)
         rows.append([name, f"{fmt(r['macro_f1'])} [{fmt(r['macro_f1_low'])}, {fmt(r['macro_f1_high'])}]",
-                     fmt(r["speaker_accuracy"])] + [fmt(r["per_stance"][s]["f1"]) for s in stances])
+                     f"{fmt(lead['lead'])} [{fmt(lead['lead_low'])}, {fmt(lead['lead_high'])}]" if lead else "",
+                     fmt(r["speaker_accuracy"]), fmt(r["attribution_accuracy"])]
+                    + [fmt(r["per_stance"][s]["f1"]) for s in stances])
     return rows
 
 
-def evaluate_model(directory: str | Path, corpus: Corpus, cv: bool = False,
+#: Sections of an evaluation report, in the order they are shown.
+SECTIONS = ("heldout", "dev_selection", "dev_reporting", "cv")
+SPLITS = ("all", "heldout", "dev")
+
+
+def split_articles(corpus: Corpus, section: str) -> tuple[str, ...]:
+    """The evaluation articles of one report section (empty for cross-validation)."""
+    split = corpus.split
+    return {"heldout": split.heldout, "dev_selection": split.dev_selection,
+            "dev_reporting": split.dev_reporting}.get(section, ())
+
+
+def section_title(section: str, articles: Sequence[str]) -> str:
+    """How people read a report section's name."""
+    names = {"heldout": "held-out", "dev_selection": "dev, selection half", "dev_reporting": "dev, reporting half",
+             "cv": "leave-one-story-out cross-validation"}
+    listed = f" ({', '.join(articles)})" if 0 < len(articles) <= 3 else f" ({len(articles)} articles)" if articles else ""
+    return names.get(section, section) + listed
+
+
+def evaluate_model(directory: str | Path, corpus: Corpus, split: str = "all", cv: bool = False,
                    progress: Callable[[str, int, int], None] | None = None) -> dict[str, dict[str, Any]]:
-    """Held-out figures of a saved model and its baselines, and optionally cross-validation
-    (which retrains model and baselines per fold with the model's own config)."""
+    """Figures of a saved model and its baselines on the corpus's evaluation articles (``split``:
+    the held-out ones, the two dev halves, or all that exist), and optionally cross-validation
+    (which retrains model and baselines per fold with the model's own config). Keyed by section."""
     from .train import fit_systems, load_systems
 
+    if split not in SPLITS:
+        raise StanceError(f"split {split!r} is not one of {', '.join(SPLITS)}")
     systems = load_systems(directory)
-    config = systems["model"].config
-    trained = systems["model"].schema
+    config = systems[MODEL].config
+    trained = systems[MODEL].schema
     if (trained.stance_names, trained.speaker_names) != (corpus.schema.stance_names, corpus.schema.speaker_names):
         raise SchemaError(f"{directory}: the model was trained with schema {trained.name!r} "
                           f"({', '.join(trained.stance_names)}), not the schema of {corpus.root}; "
                           f"evaluate it on its own corpus or retrain")
+    wanted = {"all": SECTIONS[:3], "heldout": SECTIONS[:1], "dev": SECTIONS[1:3]}[split]
     report: dict[str, dict[str, Any]] = {}
-    if corpus.heldout:
-        report[f"held-out ({', '.join(corpus.heldout)})"] = evaluate_systems(
-            systems, heldout_rows(corpus), corpus.schema, config.threshold)
+    for section in wanted:
+        articles = split_articles(corpus, section)
+        if articles:
+            report[section] = evaluate_systems(systems, article_rows(corpus, articles), corpus.schema, config.threshold)
     if cv:
-        report["leave-one-story-out cross-validation"] = cross_validate(
-            corpus, config, lambda rows: fit_systems(rows, corpus.schema, config), progress)
+        report["cv"] = cross_validate(corpus, config, lambda rows: fit_systems(rows, corpus.schema, config), progress)
     if not report:
-        raise StanceError(f"{corpus.root}: no held-out article in split.json to evaluate on; add one or pass --cv")
+        raise StanceError(f"{corpus.root}: split.json lists no {'evaluation' if split == 'all' else split} article "
+                          f"to evaluate on; add one (\"heldout\" or \"dev\") or pass --cv")
     return report

@@ -26,6 +26,22 @@ class Position:
 
 
 @dataclass(frozen=True)
+class Mention:
+    """Words of an article naming who holds a position (its source), possibly in another sentence."""
+
+    start: int
+    end: int
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Mention":
+        return cls(start=data["start"], end=data["end"], text=data["text"])
+
+
+@dataclass(frozen=True)
 class Span:
     """A hand-labelled stretch of an article that holds one position."""
 
@@ -36,6 +52,8 @@ class Span:
     speaker: str
     stance: str
     note: str | None = None
+    #: Who holds the position, as the article names them; recorded in the development set.
+    source: Mention | None = None
 
     @property
     def position(self) -> Position:
@@ -43,12 +61,14 @@ class Span:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        if self.note is None:
-            del data["note"]
+        for key in ("note", "source"):
+            if data[key] is None:
+                del data[key]
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Span":
+        source = data.get("source")
         return cls(
             article=data["article"],
             start=data["start"],
@@ -57,6 +77,7 @@ class Span:
             speaker=data["speaker"],
             stance=data["stance"],
             note=data.get("note"),
+            source=None if source is None else Mention.from_dict(source),
         )
 
 
@@ -98,6 +119,25 @@ class Example:
             language=data["language"],
             positions=tuple(Position.from_dict(p) for p in data["positions"]),
         )
+
+
+@dataclass(frozen=True)
+class Passage:
+    """Two to four consecutive written sentences (``passages.jsonl``), so context and "he said"
+    attributions can be learned from text that is not an article."""
+
+    language: str
+    sentences: tuple[Example, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"language": self.language,
+                "sentences": [{"text": s.text, "positions": [p.to_dict() for p in s.positions]} for s in self.sentences]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Passage":
+        language = data["language"]
+        return cls(language=language, sentences=tuple(
+            Example.from_dict({"language": language, **sentence}) for sentence in data["sentences"]))
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,14 @@ class Schema:
     def speaker_names(self) -> list[str]:
         return [label.name for label in self.speakers]
 
+    def label_problem(self, data: dict[str, Any]) -> str | None:
+        """Why a ``{"speaker", "stance"}`` record does not fit this schema, or ``None``."""
+        if data.get("stance") not in self.stance_names:
+            return f"stance {data.get('stance')!r} is not in the schema {self.stance_names}"
+        if data.get("speaker") not in self.speaker_names:
+            return f"speaker {data.get('speaker')!r} is not in the schema {self.speaker_names}"
+        return None
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,

@@ -19,15 +19,16 @@ from torch import nn
 
 from .baselines import MajorityBaseline, TfidfBaseline, load_baseline
 from .config import TrainConfig
-from .corpus import EXAMPLES_FILE, SPLIT_FILE, Corpus
-from .dataset import article_rows, example_rows, label_arrays, positions_of
+from .corpus import SPLIT_FILE, Corpus
+from .dataset import article_rows, label_arrays, positions_of, written_rows
 from .encoder import base_encoder_dir, load_encoder
 from .errors import StanceError
-from .evaluate import evaluate_systems, heldout_rows, table_rows
+from .evaluate import SECTIONS, evaluate_systems, section_title, split_articles, table_rows
 from .io import atomic_directory
 from .model import StanceNet, StanceTagger, encoder_info_for, encoder_layers
 from .records import Position
 from .schema import Schema
+from .written import EXAMPLES_FILE
 
 #: Reports ``(what, done, total)`` for progress bars; library code never prints.
 Progress = Callable[[str, int, int], None]
@@ -141,12 +142,13 @@ BASELINES_DIR = "baselines"
 
 @dataclass
 class TrainReport:
-    """What ``stance train`` did: where the model is, its held-out figures, what it could not do."""
+    """What ``stance train`` did: where the model is, its evaluation figures per section
+    (``heldout``, ``dev_selection``, ``dev_reporting``), what it could not do."""
 
     output: Path
     sentences: int
     examples: int
-    heldout: dict[str, Any] | None
+    evaluation: dict[str, Any]
     notes: list[str] = field(default_factory=list)
 
 
@@ -163,31 +165,39 @@ def fit_systems(rows: Sequence[dict[str, Any]], schema: Schema, config: TrainCon
     }
 
 
-def train_model(corpus: Corpus, config: TrainConfig, output: str | Path, progress: Progress | None = None) -> TrainReport:
-    """Train on the corpus minus its held-out articles, evaluate on them, save atomically."""
+def training_rows(corpus: Corpus, config: TrainConfig) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The article sentences and written sentences a model may learn from: never a held-out or
+    development article, nor a translation of one (``Corpus.training_ids``)."""
     # Without any span the articles are not annotated yet: their sentences are unknown, not none.
     rows = article_rows(corpus, corpus.training_ids) if corpus.spans else []
-    examples = example_rows(corpus) if config.use_examples else []
+    return rows, written_rows(corpus) if config.use_examples else []
+
+
+def train_model(corpus: Corpus, config: TrainConfig, output: str | Path, progress: Progress | None = None) -> TrainReport:
+    """Train on the corpus minus its evaluation articles, evaluate on them, save atomically."""
+    rows, written = training_rows(corpus, config)
     notes = []
     if not corpus.spans:
         notes.append(f"the corpus has no spans: trained on {EXAMPLES_FILE} alone, articles left out")
-    if not corpus.heldout:
-        notes.append(f"no held-out article declared in {SPLIT_FILE}: nothing to evaluate on")
+    if not corpus.split.evaluation:
+        notes.append(f"no held-out or dev article declared in {SPLIT_FILE}: nothing to evaluate on")
     elif not corpus.spans:
-        notes.append("the held-out article has no spans: its scores would be meaningless, so none are given")
-    if not rows + examples:
+        notes.append("the evaluation articles have no spans: their scores would be meaningless, so none are given")
+    if not rows + written:
         raise StanceError(f"{corpus.root}: nothing to train on; add articles with spans or {EXAMPLES_FILE}")
-    systems = fit_systems(rows + examples, corpus.schema, config, progress)
-    heldout = None
-    if corpus.heldout and corpus.spans:
-        heldout = evaluate_systems(systems, heldout_rows(corpus), corpus.schema, config.threshold)
-    metrics = {"heldout_articles": list(corpus.heldout), "heldout": heldout,
-               "training": {"articles": corpus.training_ids, "sentences": len(rows), "examples": len(examples)}}
+    systems = fit_systems(rows + written, corpus.schema, config, progress)
+    evaluation = {}
+    for section in SECTIONS if corpus.spans else ():
+        if articles := split_articles(corpus, section):
+            evaluation[section] = evaluate_systems(systems, article_rows(corpus, articles), corpus.schema, config.threshold)
+    metrics = {"split": {section: list(split_articles(corpus, section)) for section in evaluation},
+               "evaluation": evaluation,
+               "training": {"articles": corpus.training_ids, "sentences": len(rows), "written": len(written)}}
     with atomic_directory(output) as tmp:
         systems["model"].save_pretrained(tmp, metrics=metrics, card=model_card(corpus, config, metrics))
         for name in ("tfidf", "majority"):
             systems[name].save(tmp / BASELINES_DIR / name)
-    return TrainReport(Path(output), len(rows), len(examples), heldout, notes)
+    return TrainReport(Path(output), len(rows), len(written), evaluation, notes)
 
 
 def load_systems(directory: str | Path) -> dict[str, Any]:
@@ -200,22 +210,23 @@ def load_systems(directory: str | Path) -> dict[str, Any]:
 
 
 def model_card(corpus: Corpus, config: TrainConfig, metrics: dict[str, Any]) -> str:
-    """A human-readable README for the model directory, with the held-out figures."""
+    """A human-readable README for the model directory, with the evaluation figures."""
     lines = [
         f"# Stance tagger trained on `{corpus.root.name}` (schema `{corpus.schema.name}`)",
         "",
         f"Base encoder: `{config.encoder or 'multilingual-e5-small (built in)'}`; fine-tuned top layers: "
         f"{config.trainable_layers}; seed {config.seed}. Trained on {metrics['training']['sentences']} sentences "
-        f"of {len(corpus.training_ids)} articles and {metrics['training']['examples']} written examples.",
+        f"of {len(corpus.training_ids)} articles and {metrics['training']['written']} written sentences.",
         "",
         f"Stances: {', '.join(corpus.schema.stance_names)}. Speakers: {', '.join(corpus.schema.speaker_names)}.",
         "",
     ]
-    if metrics["heldout"]:
-        rows = table_rows(metrics["heldout"], corpus.schema.stance_names)
-        lines += [f"## Held-out evaluation ({', '.join(metrics['heldout_articles'])})", "",
+    for section, results in metrics["evaluation"].items():
+        rows = table_rows(results, corpus.schema.stance_names)
+        lines += [f"## {section_title(section, metrics['split'][section])}", "",
                   "| " + " | ".join(rows[0]) + " |", "|---" * len(rows[0]) + "|"]
-        lines += ["| " + " | ".join(row) + " |" for row in rows[1:]]
-    else:
-        lines.append("No held-out article was declared: this model has no held-out evaluation.")
+        lines += ["| " + " | ".join(row) + " |" for row in rows[1:]] + [""]
+    if not metrics["evaluation"]:
+        lines.append("No evaluation article was declared: this model has no held-out or dev figures.")
     return "\n".join(lines) + "\n"
+

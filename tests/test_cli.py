@@ -139,8 +139,9 @@ def test_evaluate_prints_model_and_baselines(trained_model, small_corpus, tmp_pa
     assert result.returncode == 0, result.stderr.decode()
     text = result.stdout.decode()
     assert "held-out (nyt-en)" in text and all(name in text for name in ("model", "tfidf", "majority"))
+    assert "confusion matrix of the model" in text and "attribution acc" in text
     report = json.loads(out.read_text())
-    figures = report["held-out (nyt-en)"]["model"]
+    figures = report["heldout"]["model"]
     assert 0.0 <= figures["macro_f1_low"] <= figures["macro_f1"] <= figures["macro_f1_high"] <= 1.0
     assert len(figures["confusion"]["matrix"]) == 4
 

@@ -157,7 +157,7 @@ def test_examples_copying_a_heldout_article_are_refused(corpus_dir):
     (corpus_dir / "examples.jsonl").write_text(json.dumps({"text": copied, "language": "en", "positions": []}) + "\n",
                                                encoding="utf-8")
     problems = _problems(corpus_dir)
-    assert len(problems) == 1 and "held-out article" in problems[0]
+    assert len(problems) == 1 and "evaluation (held-out or dev) article" in problems[0]
 
 
 def test_load_corpus_raises_with_every_problem(corpus_dir):
