@@ -155,6 +155,7 @@ BASELINES = {cls.kind: cls for cls in (MajorityBaseline, TfidfBaseline)}
 
 def load_baseline(directory: str | Path) -> _Baseline:
     """Restore a saved baseline from JSON and safetensors (no pickle, nothing executed)."""
+    from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
     directory = Path(directory)
@@ -162,7 +163,7 @@ def load_baseline(directory: str | Path) -> _Baseline:
         params = json.loads((directory / PARAMS_NAME).read_text(encoding="utf-8"))
         arrays = load_file(str(directory / ARRAYS_NAME))
         cls = BASELINES[params.pop("kind")]
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, SafetensorError) as exc:
         raise ModelError(f"{directory}: baseline is missing or corrupted ({exc}); retrain with `stance train`") from None
     learned = {k: params.pop(k) for k in list(params) if k.endswith("_")}
     if "ngram_range" in params:

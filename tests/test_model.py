@@ -92,9 +92,16 @@ def test_corrupted_weights_are_refused(trained_model, tmp_path):
         StanceTagger.from_pretrained(copy)
 
 
-def test_pickle_files_in_a_model_directory_are_never_loaded(trained_model, tmp_path):
+@pytest.mark.parametrize("name", [WEIGHTS_NAME, "tokenizer.json", "training_config.json",
+                                  "baselines/tfidf/arrays.safetensors", "baselines/majority/baseline.json"])
+def test_every_file_a_model_loader_reads_is_parsed_never_unpickled(trained_model, tmp_path, name):
+    """Each file the loaders do read is replaced by a pickle whose unpickling would end the test
+    run: loading must fail with a clear error instead of executing it."""
     import pickle
     import shutil
+
+    from stance.errors import StanceError
+    from stance.train import load_systems
 
     class Boom:
         def __reduce__(self):
@@ -102,7 +109,6 @@ def test_pickle_files_in_a_model_directory_are_never_loaded(trained_model, tmp_p
 
     copy = tmp_path / "model"
     shutil.copytree(trained_model, copy)
-    for name in ("pytorch_model.bin", "training_args.bin", "model.pkl"):
-        (copy / name).write_bytes(pickle.dumps(Boom()))
-    tagger = StanceTagger.from_pretrained(copy)
-    assert tagger.predict_all(["A sentence."])[0].shape == (1, 3)
+    (copy / name).write_bytes(pickle.dumps(Boom()))
+    with pytest.raises(StanceError):
+        load_systems(copy)

@@ -243,6 +243,15 @@ def test_five_megabyte_line_without_punctuation_is_cut_into_bounded_chunks() -> 
     assert re.sub(r"\s", "", "".join(s.text for s in sentences)) == text.replace(" ", "")
 
 
+def test_an_over_long_line_is_cut_between_words_never_inside_one() -> None:
+    words = [f"word{i}" for i in range(2_000)]
+    text = " ".join(words)
+    pieces = split_sentences(text)
+    assert len(pieces) > 1
+    assert [w for piece in pieces for w in piece.text.split(" ")] == words
+    assert all(text[piece.end] == " " for piece in pieces[:-1])
+
+
 def test_five_megabyte_line_without_whitespace_is_hard_cut() -> None:
     text = "x" * 5_000_000
     sentences = split_sentences(text)
