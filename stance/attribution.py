@@ -119,7 +119,8 @@ _HEADLINE_TOKENS = 6
 def attribute(text: str, sentences: Sequence[Sentence], schema: Schema,
               language: str | None = None) -> list[Attribution]:
     """One :class:`Attribution` per sentence of ``text`` (``sentences`` in order, as ``split_sentences``
-    gives them), read in one pass; ``language`` ("en", "fr") picks the cues, ``None`` reads both."""
+    gives them), read in one pass. ``language`` ("en", "fr") picks the cues; ``None`` or any other code
+    reads both languages' cues, which never clash."""
     return _Reader(text, schema, language).run(sentences)
 
 

@@ -4,8 +4,8 @@ A mention is what GUIDELINES.md section 5b calls a source: "a company spokeswoma
 l'Industrie », "India's Ministry of Electronics and Information Technology", "Zhao Lijian, a foreign
 ministry spokesman". Without a parser, a mention is read token by token from the reporting verb
 outwards (backwards for a subject, forwards after an inverted verb, "by", "according to", « selon »):
-names (capitalised words, honorifics, acronyms), determiners, nouns and adjectives, linked by
-"of/for/at/from" or « de/du/des/d' » when a name or determiner follows, stopping at punctuation, a
+names (capitalised words, honorifics, acronyms), determiners, nouns and adjectives, linked by "of"
+or « de/du/des/d' » into a name, a determiner or a noun (not a verb), stopping at punctuation, a
 clause word ("that", « qui »), a preposition that starts an adjunct ("on", « lors »), a time word, or
 after ``MAX_WORDS`` words. One apposition between commas is kept ("Brad Smith, Microsoft's president,
 said"), because a role next to a name is one mention (5b).
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 
 def word_set(text: str) -> frozenset[str]:
@@ -31,28 +32,28 @@ def word_set(text: str) -> frozenset[str]:
 MAX_WORDS = 12
 
 DETERMINERS = word_set("the a an this these those its his her their some several many other one two three "
-                     "le la les l un une des ce cet cette ces son sa ses leur leurs plusieurs certains")
+                       "le la les l un une des ce cet cette ces son sa ses leur leurs plusieurs certains")
 DEFINITE = word_set("the this these those le la les l ce cet cette ces")
 POSSESSIVE = word_set("its his her their son sa ses leur leurs")
 PRONOUNS = word_set("he she it they il elle ils elles lui eux")
 PERSON_PRONOUNS = word_set("he she")
 THING_PRONOUNS = word_set("it")
-_CLAUSE = word_set("that which who whom whose whether if because since while when although though as but or so than "
-                 "where until unless is are was were be been being will would can could should may might must do "
-                 "does did to not never has have had also however meanwhile then there here yet still just only "
-                 "even already instead que qu qui dont où lorsque quand car mais ou si comme puisque alors tandis "
-                 "parce est sont était a ont avait ne n pas plus aussi également encore déjà toutefois cependant "
-                 "pourtant ainsi y")
+_CLAUSE = word_set("that which who whom whose whether if because since while when although though as but or so "
+                   "than where until unless is are was were be been being will would can could should may might must "
+                   "do does did to not never has have had also however meanwhile then there here yet still just only "
+                   "even already instead que qu qui dont où lorsque quand car mais ou si comme puisque alors tandis "
+                   "parce est sont était a ont avait ne n pas plus aussi également encore déjà toutefois cependant "
+                   "pourtant ainsi y")
 _ADJUNCT = word_set("in on during after before by to with into over about against under through within without "
-                  "across among around near via dans lors en à au aux sur pour par avec contre selon après avant "
-                  "pendant depuis devant face sans sous vers entre")
+                    "across among around near via dans lors en à au aux sur pour par avec contre selon après avant "
+                    "pendant depuis devant face sans sous vers entre")
 _TIME = word_set("monday tuesday wednesday thursday friday saturday sunday january february march april may june "
-               "july august september october november december yesterday today tonight last next week month year "
-               "earlier later lundi mardi mercredi jeudi vendredi samedi dimanche janvier février mars avril mai "
-               "juin juillet août septembre octobre novembre décembre hier aujourd demain semaine mois année soir "
-               "matin")
-#: "of"/« de » continue a mention only before a determiner or a name ("Ministry of Electronics",
-#: « ministre de l'Industrie »); the contracted « du/des » before any word (« géant du logiciel »).
+                 "july august september october november december yesterday today tonight last next week month year "
+                 "earlier later lundi mardi mercredi jeudi vendredi samedi dimanche janvier février mars avril mai "
+                 "juin juillet août septembre octobre novembre décembre hier aujourd demain semaine mois année soir "
+                 "matin")
+#: "of"/« de » go on into a name, a determiner or a noun, not a verb ("Ministry of Electronics",
+#: « ministre de l'Industrie », not "accused by Washington of sharing"); « du/des » into any word.
 _LINKS = word_set("of for from de d chez")
 #: Backwards only, "at", "in", "to", "with" and « en » also link ("an analyst at Wedbush", "the Chinese
 #: embassy in New Delhi", "people close to the talks", « chercheurs en cybersécurité »); forwards they
@@ -60,6 +61,9 @@ _LINKS = word_set("of for from de d chez")
 _LINKS_BEFORE = _LINKS | word_set("at in to with en")
 _CONTRACTED = word_set("du des")
 _AND = word_set("and et &")
+_STOP_WORDS = _CLAUSE | _ADJUNCT | _TIME
+_NOT_NAMES = DETERMINERS | PRONOUNS | _STOP_WORDS
+_FUNCTION_WORDS = DETERMINERS | _STOP_WORDS | _LINKS | _CONTRACTED | _AND
 HONORIFICS = word_set("mr mr. mrs mrs. ms ms. dr dr. m. mme mme. mlle mgr sen. rep. gov. gen. judge juge senator")
 PERSON_NOUNS = word_set(
     "spokesman spokeswoman spokesperson spokespeople minister secretary senator lawmaker representative judge "
@@ -67,8 +71,8 @@ PERSON_NOUNS = word_set(
     "researcher expert ambassador diplomat commissioner critic adviser advisor officer economist professor "
     "people person source editor columnist leader head porte-parole ministre secrétaire sénateur sénatrice "
     "député députée juge avocat avocate président présidente directeur directrice fondateur fondatrice "
-    "dirigeant dirigeante responsable analyste chercheur chercheuse expert ambassadeur diplomate commissaire "
-    "conseiller conseillère patron patronne économiste professeur éditorialiste personne source")
+    "dirigeant dirigeante responsable analyste chercheur chercheuse ambassadeur diplomate commissaire "
+    "conseiller conseillère patron patronne économiste professeur éditorialiste personne")
 INSTITUTION_NOUNS = word_set(
     "ministry department government administration embassy agency command court commission committee congress "
     "senate office bureau council authorities authority regulator watchdog media newspaper journal times post "
@@ -95,23 +99,23 @@ class Token:
     def word(self) -> bool:
         return self.text[0].isalnum()
 
-    @property
+    @cached_property
     def head(self) -> str:
         """The lowercased word without an elided article or preposition (« l'Industrie » -> industrie)."""
         return _ELISION.sub("", self.text, count=1).lower().replace("’", "'")
 
-    @property
+    @cached_property
     def lead(self) -> str:
         """The word as a function word: the elided part alone (« l'Industrie » -> l, « qu'il » -> qu)."""
         elided = _ELISION.match(self.text)
         return elided.group(1).lower() if elided else self.text.lower().replace("’", "'")
 
-    @property
+    @cached_property
     def capitalised(self) -> bool:
         """Part of a name: capitalised, and not a function word that opens a sentence ("The", « Le »)."""
         if _ELISION.match(self.text):
             return _ELISION.sub("", self.text, count=1)[:1].isupper()
-        return self.text[:1].isupper() and self.head not in DETERMINERS | PRONOUNS | _CLAUSE | _ADJUNCT | _TIME
+        return self.text[:1].isupper() and self.head not in _NOT_NAMES
 
 
 def tokens(text: str, start: int, end: int) -> list[Token]:
@@ -127,7 +131,7 @@ def is_noun(token: Token, nouns: frozenset[str]) -> bool:
 def _stops(token: Token) -> bool:
     """A token no mention runs through: punctuation, clause and adjunct words, time words, and an English
     past form ("TikTok sued the government, arguing ...": the subject is "TikTok")."""
-    if not token.word or token.lead in _CLAUSE | _ADJUNCT | _TIME or token.head in _TIME:
+    if not token.word or token.lead in _STOP_WORDS or token.head in _TIME:
         return True
     return token.text.islower() and token.text.endswith("ed") and not is_noun(token, NOUNS)
 
@@ -201,7 +205,7 @@ def after(toks: list[Token], clause: bool = False, subject: bool = False) -> tup
         phrase = toks[j + 1:k]  # a role or a name ("Dan Ives, an analyst at Wedbush"), not the next clause
         if (k == len(toks) or toks[k].text in ",.;:)!?") and any(t.capitalised or is_noun(t, NOUNS) for t in phrase):
             j = k
-    if clause and j < len(toks) and toks[j].word and toks[j].lead not in _ADJUNCT | _TIME | _CLAUSE:
+    if clause and j < len(toks) and toks[j].word and toks[j].lead not in _STOP_WORDS:
         return None
     return 0, j
 
@@ -285,4 +289,4 @@ def kind(toks: list[Token]) -> str:
 
 def is_function(token: Token) -> bool:
     """A closed-class word (determiner, link, clause or adjunct word): never a name nor an owner."""
-    return token.lead in DETERMINERS | _CLAUSE | _ADJUNCT | _TIME | _LINKS | _CONTRACTED | _AND
+    return token.lead in _FUNCTION_WORDS
