@@ -1,4 +1,5 @@
-"""The label schema as data: stances, speakers with aliases, and which speaker is the article's voice.
+"""The label schema as data: stances, speakers with aliases, which speaker is the article's voice, and
+which one is the catch-all for named sources that match no other speaker.
 
 No label name appears in the code: a user annotating another story swaps ``schema.json``.
 """
@@ -40,6 +41,9 @@ class Schema:
     speakers: tuple[Label, ...]
     none: str = "none"
     voice: str | None = None
+    #: The speaker of a named source whose words match no alias (another government, a researcher, a
+    #: company outside the schema): attribution sends it here rather than to the nearest known name.
+    other: str | None = None
     description: str = ""
 
     @property
@@ -64,6 +68,7 @@ class Schema:
             "description": self.description,
             "none": self.none,
             "voice": self.voice,
+            "other": self.other,
             "stances": [label.to_dict() for label in self.stances],
             "speakers": [label.to_dict() for label in self.speakers],
         }
@@ -79,6 +84,7 @@ class Schema:
             description=data.get("description", ""),
             none=data.get("none", "none"),
             voice=data.get("voice"),
+            other=data.get("other"),
             stances=tuple(_label(item) for item in data["stances"]),
             speakers=tuple(_label(item) for item in data["speakers"]),
         )
@@ -141,7 +147,10 @@ def schema_problems(data: Any) -> list[str]:
             ):
                 problems.append(f"{where}: 'aliases' must map a language code to a list of non-empty strings")
         names[key] = seen
-    voice = data.get("voice")
-    if voice is not None and "speakers" in names and voice not in names["speakers"]:
-        problems.append(f"'voice' is {voice!r}, which is not one of the speakers {sorted(names['speakers'])}")
+    for key in ("voice", "other"):
+        value = data.get(key)
+        if value is not None and "speakers" in names and value not in names["speakers"]:
+            problems.append(f"'{key}' is {value!r}, which is not one of the speakers {sorted(names['speakers'])}")
+    if data.get("other") is not None and data.get("other") == data.get("voice"):
+        problems.append("'other' and 'voice' name the same speaker; a named source is never the article's own voice")
     return problems

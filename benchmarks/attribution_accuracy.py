@@ -1,0 +1,121 @@
+"""How well the attribution step finds who speaks, measured against hand-labelled spans.
+
+For each folder (an annotation folder: ``articles/*.txt``, ``articles.jsonl``, ``spans.jsonl``), every
+article is split into sentences and attributed in one pass (:func:`stance.attribution.attribute`),
+then compared with the gold positions projected onto sentences as training does (a span labels every
+sentence it shares a character with):
+
+- **speaker agreement**: the share of gold positions whose predicted speaker (the source's speaker, or
+  the schema's ``voice`` when the sentence has no source) equals the gold speaker. A sentence holding two
+  positions by different speakers can get only one of them right: the attribution names one source.
+- **source precision / recall / F1**, only where spans record their source mention (``"source":
+  {"start", "end", "text"}``, the development set). Scored on the sentences that hold a gold position,
+  since only positions record a source: a predicted source is right when it overlaps a gold source
+  mention of its sentence (precision over the predicted sources), and a gold mention is found when the
+  sentence's predicted source overlaps it (recall over the distinct gold mentions of each sentence).
+
+Articles listed as held out in the folder's ``split.json`` (and their translations) are never read;
+articles it lists under ``"dev"`` are reported apart from the others. Each group is reported in all
+and per language. Run on the project's annotations (the training articles) by default:
+
+    python benchmarks/attribution_accuracy.py [FOLDER ...] [--schema schema.json] [--errors]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from stance.attribution import Source, attribute
+from stance.schema import Schema
+from stance.segment import split_sentences
+
+
+def read_folder(folder: Path) -> tuple[dict[str, tuple[str, str, str]], list[dict]]:
+    """``{article id: (group, language, text)}`` and the span records, without any held-out article."""
+    metadata = [json.loads(line) for line in (folder / "articles.jsonl").read_text(encoding="utf-8").splitlines()
+                if line.strip()]
+    split_path = folder / "split.json"
+    split = json.loads(split_path.read_text(encoding="utf-8")) if split_path.exists() else {}
+    excluded = set(split.get("heldout", []))
+    excluded |= {m["id"] for m in metadata if m.get("translation_of") in excluded}
+    excluded |= {m["translation_of"] for m in metadata if m["id"] in excluded and m.get("translation_of")}
+    articles = {}
+    for meta in metadata:
+        if meta["id"] not in excluded:
+            with open(folder / "articles" / f"{meta['id']}.txt", encoding="utf-8", newline="") as handle:
+                group = "dev" if meta["id"] in split.get("dev", []) else folder.name
+                articles[meta["id"]] = (group, meta.get("language"), handle.read())
+    spans = [json.loads(line) for line in (folder / "spans.jsonl").read_text(encoding="utf-8").splitlines()
+             if line.strip()]
+    return articles, [span for span in spans if span["article"] in articles]
+
+
+def _overlaps(a: Source, b: Source) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+def measure(folder: Path, schema: Schema, errors: bool = False) -> dict[tuple[str, str], Counter]:
+    """Counts per group and language (and ``all``): positions, speakers right, source TP/predicted/gold."""
+    articles, spans = read_folder(folder)
+    counts: dict[tuple[str, str], Counter] = {}
+    for aid, (group, language, text) in articles.items():
+        sentences = split_sentences(text)
+        attributions = attribute(text, sentences, schema, language)
+        gold: dict[int, dict[tuple[str, str], Source | None]] = {}
+        for span in (s for s in spans if s["article"] == aid):
+            source = Source.from_dict(span["source"]) if span.get("source") else None
+            for index, sentence in enumerate(sentences):
+                if sentence.start < span["end"] and span["start"] < sentence.end:
+                    gold.setdefault(index, {})[(span["speaker"], span["stance"])] = source
+        for index, positions in sorted(gold.items()):
+            found = attributions[index].source
+            predicted = found.speaker if found else schema.voice
+            mentions = {(s.start, s.end): s for s in positions.values() if s is not None}.values()
+            row = Counter(positions=len(positions), speaker_right=sum(sp == predicted for sp, _ in positions),
+                          gold_sources=len(mentions), found_sources=sum(_overlaps(found, m) for m in mentions)
+                          if found else 0, predicted=int(found is not None),
+                          predicted_right=int(found is not None and any(_overlaps(found, m) for m in mentions)))
+            for key in ((group, language), (group, "all")):
+                counts.setdefault(key, Counter()).update(row)
+            if errors and any(sp != predicted for sp, _ in positions):
+                gold_text = "; ".join(f"{sp} <{s.text if s else '-'}>" for (sp, _), s in positions.items())
+                print(f"  {aid}#{index}: predicted {predicted} <{found.text if found else '-'}> "
+                      f"gold {gold_text} | {sentences[index].text[:110]}")
+    return counts
+
+
+def report(counts: dict[tuple[str, str], Counter]) -> None:
+    for group, language in sorted(counts, key=lambda key: (key[0], key[1] != "all", key[1])):
+        c = counts[group, language]
+        line = f"{group} [{language}] gold positions {c['positions']}: speaker agreement " \
+               f"{c['speaker_right'] / max(c['positions'], 1):.3f} ({c['speaker_right']}/{c['positions']})"
+        if c["gold_sources"]:
+            precision = c["predicted_right"] / max(c["predicted"], 1)
+            recall = c["found_sources"] / c["gold_sources"]
+            f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+            line += (f"; source precision {precision:.3f} ({c['predicted_right']}/{c['predicted']}) recall "
+                     f"{recall:.3f} ({c['found_sources']}/{c['gold_sources']}) F1 {f1:.3f}")
+        print(line)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folders", nargs="*", type=Path, default=[REPO / "annotations"])
+    parser.add_argument("--schema", type=Path, help="schema.json (default: the folder's, else the project's)")
+    parser.add_argument("--errors", action="store_true", help="list the sentences whose speaker is wrong")
+    args = parser.parse_args()
+    for folder in args.folders:
+        schema_path = args.schema or next(p for p in (folder / "schema.json", REPO / "annotations" / "schema.json")
+                                          if p.exists())
+        report(measure(folder, Schema.load(schema_path), args.errors))
+
+
+if __name__ == "__main__":
+    main()
