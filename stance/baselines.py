@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ModelError
-from .records import Position
+from .records import Position, Sentence
 
 ARRAYS_NAME = "arrays.safetensors"
 PARAMS_NAME = "baseline.json"
@@ -44,6 +44,11 @@ class _Baseline:
 
     def predict_all(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         return self.predict_proba(texts), self.predict_speaker_proba(texts)
+
+    def predict_article(self, text: str, sentences: Sequence[Sentence],
+                        language: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The tagger's contract; a baseline reads each sentence on its own."""
+        return self.predict_all([s.text for s in sentences])
 
     def save(self, directory: str | Path) -> None:
         from safetensors.numpy import save_file

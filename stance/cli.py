@@ -260,7 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--corpus", default=DEFAULT_CORPUS)
     sub.add_argument("--output", help="file to write (.jsonl or .parquet); default: JSONL on stdout")
     sub.add_argument("--format", choices=("jsonl", "parquet"))
-    sub.add_argument("--examples", action="store_true", help="include the written examples")
+    sub.add_argument("--examples", action="store_true", help="include the written examples and passages")
 
     sub = command("train", cmd_train, "train a tagger on the corpus minus its held-out articles")
     sub.add_argument("--corpus", default=DEFAULT_CORPUS)

@@ -38,7 +38,18 @@ class TrainConfig:
     use_examples: bool = True
     #: Feed the speaker head a vector of which speakers' schema aliases occur in the sentence.
     speaker_cues: bool = True
-    #: Probability at or above which a stance is reported.
+    #: Feed the stance head a vector of which stances' schema cue words occur in the sentence.
+    stance_cues: bool = True
+    #: Feed both heads who the attribution step says is speaking (source speaker, quote, carried).
+    attribution: bool = True
+    #: Width of the stance head's hidden layer (0: a linear head on the features).
+    stance_hidden: int = 256
+    #: Weight of the TF-IDF baseline's stance probabilities in the model's (0: the network alone).
+    tfidf_weight: float = 0.3
+    #: Folds of out-of-fold predictions that fit per-stance calibration and thresholds (0: none,
+    #: every stance at ``threshold``).
+    calibration_folds: int = 5
+    #: Probability at or above which a stance is reported when the model has no fitted thresholds.
     threshold: float = 0.5
     seed: int = 13
 
@@ -88,6 +99,10 @@ class TrainConfig:
             (self.weight_decay >= 0, f"weight_decay = {self.weight_decay} must be 0 or more"),
             (0.0 <= self.dropout < 1.0, f"dropout = {self.dropout} must be in [0, 1)"),
             (self.class_balance >= 0, f"class_balance = {self.class_balance} must be 0 or more"),
+            (self.stance_hidden >= 0, f"stance_hidden = {self.stance_hidden} must be 0 or more"),
+            (0.0 <= self.tfidf_weight < 1.0, f"tfidf_weight = {self.tfidf_weight} must be in [0, 1)"),
+            (self.calibration_folds == 0 or self.calibration_folds >= 2,
+             f"calibration_folds = {self.calibration_folds} must be 0 (off) or at least 2"),
             (0 <= self.seed < 2**32, f"seed = {self.seed} must be between 0 and 2**32 - 1"),
         ]
         for ok, message in rules:

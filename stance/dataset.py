@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .attribution import Attribution, attribute
 from .corpus import Corpus
 from .errors import UsageError
 from .io import atomic_path
@@ -145,3 +146,30 @@ def label_arrays(labels: Sequence[Sequence[Position]], schema: Schema) -> tuple[
             stances[row, stance_index[position.stance]] = 1.0
             speakers[row, stance_index[position.stance], speaker_index[position.speaker]] = 1.0
     return stances, speakers
+
+
+def row_attributions(rows: Sequence[dict[str, Any]], corpus: Corpus) -> list[Attribution]:
+    """Who speaks in each row, read over the row's whole article or passage, as tagging reads it
+    (a written example is its own article)."""
+    out: list[Attribution | None] = [None] * len(rows)
+    groups: dict[str, list[int]] = {}
+    for position, row in enumerate(rows):
+        groups.setdefault(row["article"] if row["article"] != EXAMPLES_ID else f"{EXAMPLES_ID}/{position}",
+                          []).append(position)
+    for key, members in groups.items():
+        article = corpus.articles.get(key)
+        if article is not None:
+            sentences = split_sentences(article.text)
+            by_offsets = dict(zip(((s.start, s.end) for s in sentences),
+                                  attribute(article.text, sentences, corpus.schema, article.language)))
+            found = [by_offsets[(rows[i]["start"], rows[i]["end"])] for i in members]
+        else:  # a passage (sentences joined by spaces, in order) or a single written example
+            texts = [rows[i]["text"] for i in members]
+            sentences, cursor = [], 0
+            for text in texts:
+                sentences.append(Sentence(cursor, cursor + len(text), text))
+                cursor += len(text) + 1
+            found = attribute(" ".join(texts), sentences, corpus.schema, rows[members[0]]["language"])
+        for i, attribution in zip(members, found):
+            out[i] = attribution
+    return [a for a in out if a is not None]

@@ -10,12 +10,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from .calibration import expected_calibration_error, reliability
 from .config import TrainConfig
 from .corpus import Corpus
 from .dataset import article_rows, label_arrays, positions_of, written_rows
 from .errors import SchemaError, StanceError
 from .predict import held_positions
-from .records import Position
+from .records import Position, Sentence
 from .schema import Schema
 
 BOOTSTRAP_SAMPLES = 1000
@@ -25,7 +26,34 @@ MODEL = "model"
 
 
 class Tagger(Protocol):
-    def predict_all(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]: ...
+    def predict_article(self, text: str, sentences: Sequence[Sentence],
+                        language: str | None = None) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+#: Where a system without thresholds of its own (the baselines) reports a stance.
+DEFAULT_THRESHOLD = 0.5
+Threshold = float | np.ndarray
+
+
+def thresholds_of(system: Any) -> Threshold:
+    """A system's decision thresholds: the model's calibrated ones, else the default."""
+    return getattr(system, "thresholds", DEFAULT_THRESHOLD)
+
+
+def predict_rows(system: Tagger, rows: Sequence[dict[str, Any]], corpus: Corpus,
+                 **options: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Scores of corpus sentence rows, each article read whole (attribution needs the context),
+    in the rows' order."""
+    by_article: dict[str, list[int]] = {}
+    for position, row in enumerate(rows):
+        by_article.setdefault(row["article"], []).append(position)
+    stance = np.zeros((len(rows), len(corpus.schema.stances)), np.float32)
+    speaker = np.zeros((len(rows), len(corpus.schema.stances), len(corpus.schema.speakers)), np.float32)
+    for aid, members in by_article.items():
+        article = corpus.articles[aid]
+        sentences = [Sentence(rows[i]["start"], rows[i]["end"], rows[i]["text"]) for i in members]
+        stance[members], speaker[members] = system.predict_article(article.text, sentences, article.language, **options)
+    return stance, speaker
 
 
 def _f1(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
@@ -40,13 +68,15 @@ def _defined(value: float) -> float | None:
 
 
 def predicted_positions(stance_probs: np.ndarray, speaker_probs: np.ndarray,
-                        threshold: float) -> list[list[tuple[int, int, float]]]:
-    """Per sentence, the positions the tagger reports: the same rule ``stance tag`` applies."""
-    return [held_positions(probs, speakers, threshold) for probs, speakers in zip(stance_probs, speaker_probs)]
+                        threshold: Threshold) -> list[list[tuple[int, int, float]]]:
+    """Per sentence, the positions the tagger reports: the same rule ``stance tag`` applies. The
+    threshold is one number, one per stance, or one per sentence and stance (pooled CV folds)."""
+    per_row = np.broadcast_to(np.asarray(threshold, np.float32), stance_probs.shape)
+    return [held_positions(probs, speakers, limit) for probs, speakers, limit in zip(stance_probs, speaker_probs, per_row)]
 
 
 def score(gold: Sequence[Sequence[Position]], stance_probs: np.ndarray, speaker_probs: np.ndarray,
-          schema: Schema, threshold: float) -> dict[str, Any]:
+          schema: Schema, threshold: Threshold) -> dict[str, Any]:
     """All figures for one system on one set of sentences.
 
     Speaker figures follow the development-set issue: **speaker accuracy** counts gold positions
@@ -129,14 +159,14 @@ def _bootstrap(truth: np.ndarray, predicted: np.ndarray) -> tuple[np.ndarray, np
 
 
 def paired_lead(gold: Sequence[Sequence[Position]], ours: np.ndarray, theirs: np.ndarray, schema: Schema,
-                threshold: float, their_speakers: np.ndarray | None = None) -> dict[str, float | None]:
-    """Macro-F1 of ``ours`` minus ``theirs`` (stance probabilities) with a paired-bootstrap 95%
-    interval: both systems are scored on the same resampled sentences, so a lower bound above 0
-    means the lead is not an accident of which sentences were drawn."""
+                our_threshold: Threshold, their_threshold: Threshold) -> dict[str, float | None]:
+    """Macro-F1 of ``ours`` minus ``theirs`` (stance scores, each with its own thresholds) with a
+    paired-bootstrap 95% interval: both systems are scored on the same resampled sentences, so a
+    lower bound above 0 means the lead is not an accident of which sentences were drawn."""
     truth = label_arrays(gold, schema)[0].astype(bool)
     if not len(truth):
         return {"lead": None, "lead_low": None, "lead_high": None}
-    decided = [_decided(probs, threshold) for probs in (ours, theirs)]
+    decided = [_decided(ours, our_threshold), _decided(theirs, their_threshold)]
     difference = _resampled_f1(truth, decided[0])[:, -1] - _resampled_f1(truth, decided[1])[:, -1]
     low, high = _interval(difference[:, None])
     point = _macro(_point_f1(truth, decided[0])) or 0.0
@@ -144,7 +174,7 @@ def paired_lead(gold: Sequence[Sequence[Position]], ours: np.ndarray, theirs: np
     return {"lead": float(point), "lead_low": _defined(low[0]), "lead_high": _defined(high[0])}
 
 
-def _decided(stance_probs: np.ndarray, threshold: float) -> np.ndarray:
+def _decided(stance_probs: np.ndarray, threshold: Threshold) -> np.ndarray:
     """The reported stances as a boolean matrix, through the tagger's own rule."""
     speakers = np.ones((*stance_probs.shape, 1), np.float32)
     return _as_matrix(predicted_positions(stance_probs, speakers, threshold), stance_probs.shape)
@@ -179,22 +209,43 @@ def confusion(truth: np.ndarray, predicted: np.ndarray, probs: np.ndarray) -> np
     return matrix
 
 
-def evaluate_systems(systems: Mapping[str, Tagger], rows: Sequence[dict[str, Any]], schema: Schema,
-                     threshold: float) -> dict[str, Any]:
-    """Score every system on the same sentence rows; the model's lead over each baseline is
-    paired-bootstrapped on those rows."""
-    texts = [row["text"] for row in rows]
+def evaluate_systems(systems: Mapping[str, Tagger], rows: Sequence[dict[str, Any]], corpus: Corpus) -> dict[str, Any]:
+    """Score every system on the same corpus sentence rows; the model's lead over each baseline
+    is paired-bootstrapped on those rows, and its calibration error is given before and after."""
     gold = [positions_of(row) for row in rows]
-    outputs = {name: system.predict_all(texts) for name, system in systems.items()}
-    return score_outputs(gold, outputs, schema, threshold)
+    outputs, thresholds = {}, {}
+    for name, system in systems.items():
+        thresholds[name] = thresholds_of(system)
+        if name == MODEL:
+            raw, speakers = predict_rows(system, rows, corpus, calibrated=False)
+            calibration = getattr(system, "calibration", None)
+            outputs[name] = (calibration.apply(raw) if calibration is not None else raw, speakers)
+        else:
+            outputs[name] = predict_rows(system, rows, corpus)
+    results = score_outputs(gold, outputs, thresholds, corpus.schema)
+    if MODEL in outputs:
+        results[MODEL]["calibration"] = calibration_report(gold, raw, outputs[MODEL][0], corpus.schema)
+    return results
+
+
+def calibration_report(gold: Sequence[Sequence[Position]], raw: np.ndarray, calibrated: np.ndarray,
+                       schema: Schema) -> dict[str, Any]:
+    """Per stance: expected calibration error of the scores before and after calibration, and the
+    reliability curve of the reported (calibrated) scores."""
+    truth = label_arrays(gold, schema)[0]
+    before, after = expected_calibration_error(raw, truth), expected_calibration_error(calibrated, truth)
+    curves = reliability(calibrated, truth)
+    return {name: {"ece_before": before[i], "ece_after": after[i], "reliability": curves[i]}
+            for i, name in enumerate(schema.stance_names)}
 
 
 def score_outputs(gold: Sequence[Sequence[Position]], outputs: Mapping[str, tuple[np.ndarray, np.ndarray]],
-                  schema: Schema, threshold: float) -> dict[str, Any]:
-    results = {name: score(gold, *out, schema, threshold) for name, out in outputs.items()}
+                  thresholds: Mapping[str, Threshold], schema: Schema) -> dict[str, Any]:
+    results = {name: score(gold, *out, schema, thresholds[name]) for name, out in outputs.items()}
     if MODEL in outputs:
-        results[MODEL]["lead_over"] = {name: paired_lead(gold, outputs[MODEL][0], out[0], schema, threshold)
-                                       for name, out in outputs.items() if name != MODEL}
+        results[MODEL]["lead_over"] = {
+            name: paired_lead(gold, outputs[MODEL][0], out[0], schema, thresholds[MODEL], thresholds[name])
+            for name, out in outputs.items() if name != MODEL}
     return results
 
 
@@ -218,23 +269,26 @@ def cross_validate(corpus: Corpus, config: TrainConfig,
     pooled_rows: list[dict[str, Any]] = []
     pooled: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     folds: dict[str, dict[str, float | None]] = {}
+    thresholds: dict[str, list[np.ndarray]] = {}
     for number, (story, members) in enumerate(stories.items(), start=1):
         train_ids = [a for other, ids in stories.items() if other != story for a in ids]
         test_rows = article_rows(corpus, members)
         systems = fit_systems(article_rows(corpus, train_ids) + written)
-        texts = [row["text"] for row in test_rows]
         gold = [positions_of(row) for row in test_rows]
         for name, system in systems.items():
-            out = system.predict_all(texts)
+            out = predict_rows(system, test_rows, corpus)
+            threshold = np.broadcast_to(thresholds_of(system), (len(test_rows), len(corpus.schema.stances)))
             pooled.setdefault(name, []).append(out)
-            folds.setdefault(name, {})[story] = score(gold, *out, corpus.schema, config.threshold)["macro_f1"]
+            thresholds.setdefault(name, []).append(threshold)
+            folds.setdefault(name, {})[story] = score(gold, *out, corpus.schema, threshold)["macro_f1"]
         pooled_rows += test_rows
         if progress:
             progress("cross-validation folds", number, len(stories))
     gold = [positions_of(row) for row in pooled_rows]
     outputs = {name: (np.concatenate([o[0] for o in outs]), np.concatenate([o[1] for o in outs]))
                for name, outs in pooled.items()}
-    results = score_outputs(gold, outputs, corpus.schema, config.threshold)
+    # each fold's model has its own thresholds: pooled, they are one per sentence and stance
+    results = score_outputs(gold, outputs, {name: np.concatenate(t) for name, t in thresholds.items()}, corpus.schema)
     for name in results:
         results[name]["folds"] = folds[name]
     return results
@@ -297,7 +351,7 @@ def evaluate_model(directory: str | Path, corpus: Corpus, split: str = "all", cv
     """Figures of a saved model and its baselines on the corpus's evaluation articles (``split``:
     the held-out ones, the two dev halves, or all that exist), and optionally cross-validation
     (which retrains model and baselines per fold with the model's own config). Keyed by section."""
-    from .train import fit_systems, load_systems
+    from .train import TrainingSet, fit_systems, load_systems
 
     if split not in SPLITS:
         raise StanceError(f"split {split!r} is not one of {', '.join(SPLITS)}")
@@ -313,9 +367,10 @@ def evaluate_model(directory: str | Path, corpus: Corpus, split: str = "all", cv
     for section in wanted:
         articles = split_articles(corpus, section)
         if articles:
-            report[section] = evaluate_systems(systems, article_rows(corpus, articles), corpus.schema, config.threshold)
+            report[section] = evaluate_systems(systems, article_rows(corpus, articles), corpus)
     if cv:
-        report["cv"] = cross_validate(corpus, config, lambda rows: fit_systems(rows, corpus.schema, config), progress)
+        report["cv"] = cross_validate(
+            corpus, config, lambda rows: fit_systems(TrainingSet.from_rows(rows, corpus), corpus.schema, config), progress)
     if not report:
         raise StanceError(f"{corpus.root}: split.json lists no {'evaluation' if split == 'all' else split} article "
                           f"to evaluate on; add one (\"heldout\" or \"dev\") or pass --cv")

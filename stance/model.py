@@ -19,11 +19,15 @@ import numpy as np
 import torch
 from torch import nn
 
+from .attribution import Attribution, attribute
+from .baselines import TfidfBaseline, load_baseline
+from .calibration import Calibration
 from .config import TrainConfig
 from .encoder import BASE_ENCODER_NAME, base_encoder_dir, load_encoder, load_tokenizer, weights_sha256
 from .errors import ModelError, UsageError
-from .features import alias_patterns, speaker_cues
+from .features import ATTRIBUTION_FLAGS, alias_patterns, attribution_matrix, cue_patterns, matches
 from .io import write_json
+from .records import Sentence
 from .schema import Schema
 
 WEIGHTS_NAME = "model.safetensors"
@@ -32,21 +36,30 @@ SCHEMA_NAME = "schema.json"
 ENCODER_INFO_NAME = "encoder.json"
 METRICS_NAME = "metrics.json"
 CARD_NAME = "README.md"
+CALIBRATION_NAME = "calibration.json"
+#: The baselines trained beside the model; the TF-IDF one is also part of the model's blend.
+BASELINES_DIR = "baselines"
+TFIDF_DIR = f"{BASELINES_DIR}/tfidf"
 REQUIRED_FILES = (WEIGHTS_NAME, CONFIG_NAME, SCHEMA_NAME, ENCODER_INFO_NAME, "tokenizer.json")
 
 
 class StanceNet(nn.Module):
-    """Encoder plus two heads; the speaker head also sees which speakers the sentence names."""
+    """Encoder plus two heads. The stance head reads the sentence vector and ``stance_extra``
+    features (cue words, attribution); the speaker head reads it with ``speaker_extra`` (aliases
+    named, attribution), so who *says* a sentence can outweigh who it *mentions*."""
 
-    def __init__(self, encoder: nn.Module, n_stances: int, n_speakers: int, dropout: float, cues: bool) -> None:
+    def __init__(self, encoder: nn.Module, n_stances: int, n_speakers: int, dropout: float,
+                 stance_extra: int = 0, speaker_extra: int = 0, stance_hidden: int = 0) -> None:
         super().__init__()
         hidden = encoder.config.hidden_size
         self.encoder = encoder
         self.n_stances, self.n_speakers = n_stances, n_speakers
         self.dropout = nn.Dropout(dropout)
-        self.stance_head = nn.Linear(hidden, n_stances)
-        self.speaker_head = nn.Linear(hidden + (n_speakers if cues else 0), n_stances * n_speakers)
-        self.uses_cues = cues
+        width = hidden + stance_extra
+        self.stance_head: nn.Module = (
+            nn.Linear(width, n_stances) if stance_hidden == 0 else
+            nn.Sequential(nn.Linear(width, stance_hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(stance_hidden, n_stances)))
+        self.speaker_head = nn.Linear(hidden + speaker_extra, n_stances * n_speakers)
 
     def embed(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """Mean of the last hidden states over real tokens: the pooling e5 was trained with."""
@@ -54,12 +67,15 @@ class StanceNet(nn.Module):
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
         return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
 
-    def heads(self, pooled: torch.Tensor, cues: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    def heads(self, pooled: torch.Tensor, stance_extra: torch.Tensor,
+              speaker_extra: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         pooled = self.dropout(pooled)
-        stance_logits = self.stance_head(pooled)
-        speaker_input = torch.cat([pooled, cues], dim=-1) if self.uses_cues and cues is not None else pooled
-        speaker_logits = self.speaker_head(speaker_input).view(-1, self.n_stances, self.n_speakers)
-        return stance_logits, speaker_logits
+        stance_logits = self.stance_head(torch.cat([pooled, stance_extra], dim=-1))
+        speaker_logits = self.speaker_head(torch.cat([pooled, speaker_extra], dim=-1))
+        return stance_logits, speaker_logits.view(-1, self.n_stances, self.n_speakers)
+
+    def head_parameters(self) -> list[nn.Parameter]:
+        return [*self.stance_head.parameters(), *self.speaker_head.parameters()]
 
     def trained_parameter_names(self, trainable_layers: int) -> list[str]:
         """Names of the tensors training changes, i.e. what a model directory must store."""
@@ -67,6 +83,21 @@ class StanceNet(nn.Module):
         tuned = {f"encoder.{prefix}" for prefix in _layer_prefixes(self.encoder, layers, trainable_layers)}
         return [name for name, _ in self.named_parameters()
                 if not name.startswith("encoder.") or any(name.startswith(p) for p in tuned)]
+
+
+def feature_widths(schema: Schema, config: TrainConfig) -> tuple[int, int]:
+    """Widths of the stance and speaker heads' extra features under a config."""
+    attribution = len(schema.speakers) + len(ATTRIBUTION_FLAGS) if config.attribution else 0
+    stance = (len(schema.stances) if config.stance_cues else 0) + attribution
+    speaker = (len(schema.speakers) if config.speaker_cues else 0) + attribution
+    return stance, speaker
+
+
+def build_net(encoder: nn.Module, schema: Schema, config: TrainConfig) -> StanceNet:
+    """Heads sized for this schema and config on an encoder, initialised under the current seed."""
+    stance_extra, speaker_extra = feature_widths(schema, config)
+    return StanceNet(encoder, len(schema.stances), len(schema.speakers), config.dropout,
+                     stance_extra, speaker_extra, config.stance_hidden)
 
 
 def encoder_layers(encoder: nn.Module) -> nn.ModuleList | None:
@@ -102,21 +133,27 @@ def native_bfloat16() -> bool:
 class StanceTagger:
     """Predicts, for each sentence, one probability per stance and who holds each stance.
 
-    Answers to the same ``predict_proba`` / ``predict_speaker_proba`` contract as the baselines.
-    Training and evaluation run in float32; tagging may run the encoder in bfloat16 where the CPU
-    has native support (``set_precision``), which the speed benchmark checks against float32.
+    Answers to the same ``predict_all`` / ``predict_article`` contract as the baselines. Stance
+    probabilities are the network's, blended with the TF-IDF model's (``tfidf_weight``), then
+    calibrated per stance when the model carries a :class:`Calibration` (whose thresholds decide
+    what is reported). Training and evaluation run in float32; tagging may run the encoder in
+    bfloat16 where the CPU has native support (``set_precision``).
     """
 
     def __init__(self, net: StanceNet, tokenizer: Any, schema: Schema, config: TrainConfig,
-                 encoder_info: dict[str, Any]) -> None:
+                 encoder_info: dict[str, Any], tfidf: TfidfBaseline | None = None,
+                 calibration: Calibration | None = None) -> None:
         self.net = net.eval()
         self.tokenizer = tokenizer
         self.schema = schema
         self.config = config
         self.encoder_info = encoder_info
+        self.tfidf = tfidf
+        self.calibration = calibration
         self.precision = "float32"
         self.batch_size = BATCH_SIZE
-        self._patterns = alias_patterns(schema)
+        self._aliases = alias_patterns(schema)
+        self._cues = cue_patterns(schema)
 
     def set_precision(self, precision: str) -> str:
         """Choose the encoder's inference precision; ``auto`` is bfloat16 only where it is native."""
@@ -133,13 +170,38 @@ class StanceTagger:
     def speakers(self) -> list[str]:
         return self.schema.speaker_names
 
+    @property
+    def thresholds(self) -> np.ndarray:
+        """Per-stance decision thresholds on the scores ``predict_all`` returns."""
+        if self.calibration is not None:
+            return np.asarray(self.calibration.thresholds, np.float32)
+        return np.full(len(self.stances), self.config.threshold, np.float32)
+
     def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids per sentence, unpadded, so batches can be padded to their own longest."""
         prefixed = [self.config.text_prefix + text for text in texts]
         return self.tokenizer(prefixed, truncation=True, max_length=self.config.max_length)["input_ids"]
 
-    def cues(self, texts: Sequence[str]) -> np.ndarray:
-        return speaker_cues(texts, self._patterns)
+    def attribute(self, text: str, sentences: Sequence[Sentence], language: str | None = None) -> list[Attribution]:
+        """Who speaks in each sentence, read over the whole article (see :mod:`stance.attribution`)."""
+        return attribute(text, sentences, self.schema, language)
+
+    def extras(self, texts: Sequence[str], attributions: Sequence[Attribution] | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The heads' extra features; sentences without an article are attributed on their own."""
+        if attributions is None:
+            attributions = [attribute(t, [Sentence(0, len(t), t)], self.schema)[0] for t in texts]
+        blocks: dict[str, list[np.ndarray]] = {"stance": [], "speaker": []}
+        if self.config.stance_cues:
+            blocks["stance"].append(matches(texts, self._cues))
+        if self.config.speaker_cues:
+            blocks["speaker"].append(matches(texts, self._aliases))
+        if self.config.attribution:
+            matrix = attribution_matrix(attributions, self.schema)
+            blocks["stance"].append(matrix)
+            blocks["speaker"].append(matrix)
+        empty = np.zeros((len(texts), 0), np.float32)
+        stance, speaker = (torch.from_numpy(np.concatenate(blocks[k] or [empty], axis=1)) for k in ("stance", "speaker"))
+        return stance, speaker
 
     def embed(self, token_ids: Sequence[Sequence[int]], batch_size: int | None = None) -> torch.Tensor:
         """Pooled sentence vectors, computed in length-sorted batches with dynamic padding."""
@@ -163,14 +225,39 @@ class StanceTagger:
             mask[index, : len(row)] = 1
         return ids, mask
 
-    def predict_all(self, texts: Sequence[str], batch_size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Stance probabilities ``(n, S)`` and speaker probabilities per stance ``(n, S, K)``."""
+    def predict_all(self, texts: Sequence[str], attributions: Sequence[Attribution] | None = None,
+                    batch_size: int | None = None, calibrated: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Stance scores ``(n, S)`` and speaker probabilities per stance ``(n, S, K)``.
+
+        ``attributions`` come from :meth:`attribute` over the sentences' article; without them each
+        sentence is read on its own (a quote continued from an earlier sentence is then unknown).
+        ``calibrated=False`` gives the blended probabilities before calibration (for measuring it).
+        """
         if not texts:
             return np.zeros((0, len(self.stances)), np.float32), np.zeros((0, len(self.stances), len(self.speakers)), np.float32)
         pooled = self.embed(self.tokenize(texts), batch_size)
+        return self.predict_pooled(pooled, texts, attributions, calibrated)
+
+    def predict_pooled(self, pooled: torch.Tensor, texts: Sequence[str], attributions: Sequence[Attribution] | None,
+                       calibrated: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`predict_all` from sentence vectors already computed (training reuses them)."""
+        stance_extra, speaker_extra = self.extras(texts, attributions)
         with torch.inference_mode():
-            stance_logits, speaker_logits = self.net.heads(pooled, torch.from_numpy(self.cues(texts)))
-            return torch.sigmoid(stance_logits).numpy(), torch.softmax(speaker_logits, dim=-1).numpy()
+            stance_logits, speaker_logits = self.net.heads(pooled, stance_extra, speaker_extra)
+            stance = torch.sigmoid(stance_logits).numpy()
+            speakers = torch.softmax(speaker_logits, dim=-1).numpy()
+        if self.tfidf is not None:
+            weight = self.config.tfidf_weight
+            stance = ((1.0 - weight) * stance + weight * self.tfidf.predict_proba(texts)).astype(np.float32)
+        if calibrated and self.calibration is not None:
+            stance = self.calibration.apply(stance)
+        return stance, speakers
+
+    def predict_article(self, text: str, sentences: Sequence[Sentence], language: str | None = None,
+                        calibrated: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Scores of an article's sentences, attributed over the whole article."""
+        return self.predict_all([s.text for s in sentences], self.attribute(text, sentences, language),
+                                calibrated=calibrated)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         return self.predict_all(texts)[0]
@@ -189,13 +276,17 @@ class StanceTagger:
         write_json(directory / CONFIG_NAME, self.config.to_dict())
         write_json(directory / SCHEMA_NAME, self.schema.to_dict())
         write_json(directory / ENCODER_INFO_NAME, self.encoder_info)
+        if self.tfidf is not None:
+            self.tfidf.save(directory / TFIDF_DIR)
+        if self.calibration is not None:
+            write_json(directory / CALIBRATION_NAME, self.calibration.to_dict())
         if metrics is not None:
             write_json(directory / METRICS_NAME, metrics)
         self.tokenizer.save_pretrained(str(directory))
         (directory / CARD_NAME).write_text(card, encoding="utf-8")
 
     @classmethod
-    def from_pretrained(cls, directory: str | Path) -> "StanceTagger":
+    def from_pretrained(cls, directory: str | Path) -> StanceTagger:
         """Restore the exact predictor; only JSON and safetensors are read (never pickle)."""
         from safetensors import SafetensorError
         from safetensors.torch import load_file
@@ -205,9 +296,16 @@ class StanceTagger:
         config = TrainConfig.from_dict(_read_json(directory / CONFIG_NAME), str(directory / CONFIG_NAME))
         schema = Schema.from_dict(_read_json(directory / SCHEMA_NAME), str(directory / SCHEMA_NAME))
         info = _read_json(directory / ENCODER_INFO_NAME)
+        tfidf = load_baseline(directory / TFIDF_DIR) if config.tfidf_weight > 0 else None
+        calibration = None
+        if config.calibration_folds:
+            try:
+                calibration = Calibration.from_dict(_read_json(directory / CALIBRATION_NAME))
+            except (OSError, KeyError, TypeError, ValueError) as exc:
+                raise ModelError(f"{directory / CALIBRATION_NAME}: missing or corrupted ({exc}); retrain with `stance train`") from None
         _, encoder = load_encoder(resolve_base(info, directory))
         tokenizer = load_tokenizer(directory)
-        net = StanceNet(encoder, len(schema.stances), len(schema.speakers), config.dropout, config.speaker_cues)
+        net = build_net(encoder, schema, config)
         try:
             tensors = load_file(str(directory / WEIGHTS_NAME))
         except (SafetensorError, OSError, ValueError) as exc:
@@ -220,7 +318,7 @@ class StanceTagger:
             net.load_state_dict(tensors, strict=False)
         except RuntimeError as exc:
             raise ModelError(f"{directory / WEIGHTS_NAME}: tensors do not fit the model ({str(exc).splitlines()[0]})") from None
-        return cls(net, tokenizer, schema, config, info)
+        return cls(net, tokenizer, schema, config, info, tfidf, calibration)
 
 
 def encoder_info_for(path: Path, builtin: bool) -> dict[str, Any]:

@@ -93,7 +93,8 @@ def read_document(document: Document) -> tuple[str, str | None]:
     return read_text(document.path)
 
 
-def held_positions(probs: np.ndarray, speaker_probs: np.ndarray, threshold: float) -> list[tuple[int, int, float]]:
+def held_positions(probs: np.ndarray, speaker_probs: np.ndarray,
+                   threshold: float | np.ndarray) -> list[tuple[int, int, float]]:
     """(stance, most probable speaker, probability) for each stance at or above the threshold,
     most probable first: the one rule that turns probabilities into reported positions."""
     held = sorted(np.flatnonzero(probs >= threshold), key=lambda s: -probs[s])
@@ -101,7 +102,8 @@ def held_positions(probs: np.ndarray, speaker_probs: np.ndarray, threshold: floa
 
 
 def sentence_rows(article: str, sentences: list[Sentence], stance_probs: np.ndarray, speaker_probs: np.ndarray,
-                  stances: Sequence[str], speakers: Sequence[str], none: str, threshold: float) -> list[dict[str, Any]]:
+                  stances: Sequence[str], speakers: Sequence[str], none: str,
+                  threshold: float | np.ndarray) -> list[dict[str, Any]]:
     """The output contract: held positions (probability >= threshold) plus the top one repeated."""
     rows = []
     for index, (sentence, probs, speaker) in enumerate(zip(sentences, stance_probs, speaker_probs)):
@@ -117,14 +119,15 @@ def sentence_rows(article: str, sentences: list[Sentence], stance_probs: np.ndar
 def tag_documents(tagger: Any, documents: Iterable[Document], threshold: float | None = None,
                   window: int = WINDOW) -> Iterator[TaggedArticle]:
     """Tag documents in order, yielding each article as soon as its sentences are scored."""
-    threshold = tagger.config.threshold if threshold is None else threshold
+    threshold = tagger.thresholds if threshold is None else threshold
     pending: list[tuple[Document, str, str | None, list[Sentence]]] = []
     count = 0
     limit = min(window, tagger.batch_size)  # the first rows appear after one batch, not a full window
 
     def flush() -> Iterator[TaggedArticle]:
         texts = [s.text for *_, sentences in pending for s in sentences]
-        stance_probs, speaker_probs = tagger.predict_all(texts)
+        attributions = [a for _, text, _, sentences in pending for a in tagger.attribute(text, sentences)]
+        stance_probs, speaker_probs = tagger.predict_all(texts, attributions)
         offset = 0
         for document, text, warning, sentences in pending:
             end = offset + len(sentences)

@@ -19,16 +19,24 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 @dataclass(frozen=True)
 class Label:
-    """A stance or speaker name with the one-line definition annotators and models read."""
+    """A stance or speaker name with the one-line definition annotators and models read.
+
+    Speakers carry ``aliases`` (the names and roles that designate them), stances carry ``cues``
+    (words that often carry them: "pretext", « sans fondement »; a trailing ``*`` matches any ending),
+    both per language code, so the features built from them follow a user's own schema.
+    """
 
     name: str
     definition: str = ""
     aliases: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
+    cues: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"name": self.name, "definition": self.definition}
-        if self.aliases:
-            data["aliases"] = {lang: list(words) for lang, words in self.aliases.items()}
+        for key in ("aliases", "cues"):
+            words = getattr(self, key)
+            if words:
+                data[key] = {lang: list(items) for lang, items in words.items()}
         return data
 
 
@@ -104,8 +112,8 @@ class Schema:
 
 
 def _label(item: dict[str, Any]) -> Label:
-    aliases = {lang: tuple(words) for lang, words in item.get("aliases", {}).items()}
-    return Label(name=item["name"], definition=item.get("definition", ""), aliases=aliases)
+    words = {key: {lang: tuple(items) for lang, items in item.get(key, {}).items()} for key in ("aliases", "cues")}
+    return Label(name=item["name"], definition=item.get("definition", ""), **words)
 
 
 def schema_problems(data: Any) -> list[str]:
@@ -140,12 +148,13 @@ def schema_problems(data: Any) -> list[str]:
             seen.add(name)
             if not isinstance(item.get("definition", ""), str):
                 problems.append(f"{where}: 'definition' must be a string")
-            aliases = item.get("aliases", {})
-            if not isinstance(aliases, dict) or not all(
-                isinstance(words, list) and all(isinstance(w, str) and w.strip() for w in words)
-                for words in aliases.values()
-            ):
-                problems.append(f"{where}: 'aliases' must map a language code to a list of non-empty strings")
+            for words_key in ("aliases", "cues"):
+                words = item.get(words_key, {})
+                if not isinstance(words, dict) or not all(
+                    isinstance(items, list) and all(isinstance(w, str) and w.strip() for w in items)
+                    for items in words.values()
+                ):
+                    problems.append(f"{where}: '{words_key}' must map a language code to a list of non-empty strings")
         names[key] = seen
     for key in ("voice", "other"):
         value = data.get(key)

@@ -17,16 +17,18 @@ import numpy as np
 import torch
 from torch import nn
 
+from .attribution import Attribution, attribute
 from .baselines import MajorityBaseline, TfidfBaseline, load_baseline
+from .calibration import Calibration, fit_calibration
 from .config import TrainConfig
 from .corpus import SPLIT_FILE, Corpus
-from .dataset import article_rows, label_arrays, positions_of, written_rows
+from .dataset import EXAMPLES_ID, article_rows, label_arrays, positions_of, row_attributions, written_rows
 from .encoder import base_encoder_dir, load_encoder
 from .errors import StanceError
 from .evaluate import SECTIONS, evaluate_systems, section_title, split_articles, table_rows
 from .io import atomic_directory
-from .model import StanceNet, StanceTagger, encoder_info_for, encoder_layers
-from .records import Position
+from .model import BASELINES_DIR, StanceNet, StanceTagger, build_net, encoder_info_for, encoder_layers
+from .records import Position, Sentence
 from .schema import Schema
 from .written import EXAMPLES_FILE
 
@@ -45,73 +47,160 @@ def new_tagger(schema: Schema, config: TrainConfig) -> StanceTagger:
     seed_everything(config.seed)
     base = Path(config.encoder) if config.encoder else base_encoder_dir()
     tokenizer, encoder = load_encoder(base)
-    net = StanceNet(encoder, len(schema.stances), len(schema.speakers), config.dropout, config.speaker_cues)
-    return StanceTagger(net, tokenizer, schema, config, encoder_info_for(base, builtin=config.encoder is None))
+    return StanceTagger(build_net(encoder, schema, config), tokenizer, schema, config,
+                        encoder_info_for(base, builtin=config.encoder is None))
 
 
-def fit_tagger(
-    texts: Sequence[str],
-    labels: Sequence[Sequence[Position]],
-    schema: Schema,
-    config: TrainConfig,
-    progress: Progress | None = None,
-    pooled: torch.Tensor | None = None,
-) -> StanceTagger:
+@dataclass(frozen=True)
+class TrainingSet:
+    """Sentences with their gold positions, who speaks in each, and the group each belongs to
+    (its article, passage or example), so out-of-fold splits never cut an article in two."""
+
+    texts: list[str]
+    labels: list[list[Position]]
+    attributions: list[Attribution]
+    groups: list[str]
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[dict[str, Any]], corpus: Corpus) -> TrainingSet:
+        return cls([row["text"] for row in rows], [positions_of(row) for row in rows], row_attributions(rows, corpus),
+                   [f"{row['article']}/{row['index']}" if row["article"] == EXAMPLES_ID else row["article"] for row in rows])
+
+    @classmethod
+    def from_texts(cls, texts: Sequence[str], labels: Sequence[Sequence[Position]], schema: Schema) -> TrainingSet:
+        """Standalone sentences: each is its own article and its own group."""
+        attributions = [attribute(text, [Sentence(0, len(text), text)], schema)[0] for text in texts]
+        return cls(list(texts), [list(p) for p in labels], attributions, [str(i) for i in range(len(texts))])
+
+    def subset(self, keep: Sequence[int]) -> TrainingSet:
+        return TrainingSet([self.texts[i] for i in keep], [self.labels[i] for i in keep],
+                           [self.attributions[i] for i in keep], [self.groups[i] for i in keep])
+
+
+def fit_tagger(data: TrainingSet, schema: Schema, config: TrainConfig, progress: Progress | None = None,
+               pooled: torch.Tensor | None = None) -> StanceTagger:
     """Train a tagger on sentences and their gold positions (``[]`` for none).
 
-    ``pooled`` may hold the sentence vectors of ``texts`` already computed with this config's
-    encoder and prefix, so recipes can be compared without re-encoding.
+    The heads train on frozen sentence vectors (computed once; ``pooled`` may pass them in, so
+    recipes compare without re-encoding), the top layers are fine-tuned after when the config asks,
+    the TF-IDF model joins the blend, and out-of-fold predictions fit the calibration.
     """
-    if not texts:
+    if not data.texts:
         raise StanceError("no training sentences: add spans or examples.jsonl to the corpus")
     tagger = new_tagger(schema, config)
     net = tagger.net
-    token_ids = tagger.tokenize(texts)
-    cues = torch.from_numpy(tagger.cues(texts))
-    stance_targets, speaker_targets = (torch.from_numpy(a) for a in label_arrays(labels, schema))
-    positives = stance_targets.sum(0)
-    pos_weight = ((len(texts) - positives).clamp(min=1) / positives.clamp(min=1)) ** config.class_balance
-    stance_loss = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
-    generator = torch.Generator().manual_seed(config.seed)
-    steps_per_epoch = (len(texts) + config.batch_size - 1) // config.batch_size
-    tuned = _unfreeze_top_layers(net, config.trainable_layers)
-    finetune_epochs = config.finetune_epochs if tuned else 0
-    total = (config.epochs + finetune_epochs) * steps_per_epoch
-    done = 0
-
-    def run(epochs: int, optimizer: torch.optim.Optimizer, vectors: torch.Tensor | None) -> None:
-        nonlocal done
-        for _ in range(epochs):
-            order = torch.randperm(len(texts), generator=generator)
-            for step in range(steps_per_epoch):
-                batch = order[step * config.batch_size:(step + 1) * config.batch_size]
-                pooled_batch = vectors[batch] if vectors is not None else net.embed(*tagger.pad([token_ids[i] for i in batch.tolist()]))
-                stance_logits, speaker_logits = net.heads(pooled_batch, cues[batch])
-                loss = stance_loss(stance_logits, stance_targets[batch])
-                loss = loss + _speaker_loss(speaker_logits, speaker_targets[batch])
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                done += 1
-                if progress:
-                    progress("training", done, total)
-
-    heads = [*net.stance_head.parameters(), *net.speaker_head.parameters()]
-    net.train()
-    net.encoder.eval()  # frozen layers keep inference behaviour; dropout only in the heads
-    # Stage 1 trains the heads on frozen vectors (computed once); stage 2, only when layers are
-    # tuned, continues from those heads, so fine-tuning starts from a good probe, not from noise.
+    token_ids = tagger.tokenize(data.texts)
     vectors = pooled if pooled is not None else tagger.embed(token_ids)
-    run(config.epochs, torch.optim.AdamW(heads, lr=config.learning_rate, weight_decay=config.weight_decay), vectors)
+    folds = _fold_of(data.groups, config) if config.calibration_folds else None
+    tuned = _unfreeze_top_layers(net, config.trainable_layers)
+    steps = (config.epochs * (1 + (config.calibration_folds if folds is not None else 0))
+             + (config.finetune_epochs if tuned else 0)) * _steps(len(data.texts), config)
+    counter = _Counter(progress, steps)
+    _fit_heads(tagger, data, vectors, config, counter)
     if tuned:
-        optimizer = torch.optim.AdamW([{"params": heads, "lr": config.encoder_learning_rate * 10},
-                                       {"params": tuned, "lr": config.encoder_learning_rate}],
-                                      weight_decay=config.weight_decay)
-        run(finetune_epochs, optimizer, None)
+        _finetune(tagger, data, token_ids, tuned, config, counter)
+    if config.tfidf_weight > 0:
+        tagger.tfidf = TfidfBaseline(schema.stance_names, schema.speaker_names).fit(data.texts, data.labels)
+    if folds is not None:
+        tagger.calibration = _calibrate(tagger, data, vectors, folds, config, counter)
     net.eval()
     for parameter in net.parameters():
         parameter.requires_grad_(False)
     return tagger
+
+
+class _Counter:
+    """Steps done, reported to the progress callback as ``training``."""
+
+    def __init__(self, progress: Progress | None, total: int) -> None:
+        self.progress, self.total, self.done = progress, total, 0
+
+    def step(self) -> None:
+        self.done += 1
+        if self.progress:
+            self.progress("training", self.done, self.total)
+
+
+def _steps(n: int, config: TrainConfig) -> int:
+    return (n + config.batch_size - 1) // config.batch_size
+
+
+def _fit_heads(tagger: StanceTagger, data: TrainingSet, vectors: torch.Tensor, config: TrainConfig,
+               counter: _Counter) -> None:
+    """Stage 1: the heads on frozen vectors; dropout only in the heads."""
+    net = tagger.net
+    optimizer = torch.optim.AdamW(net.head_parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    extras = tagger.extras(data.texts, data.attributions)
+    net.train()
+    net.encoder.eval()
+    _run(tagger, data, config.epochs, optimizer, counter, lambda batch: vectors[batch], extras)
+
+
+def _finetune(tagger: StanceTagger, data: TrainingSet, token_ids: list[list[int]], tuned: list[nn.Parameter],
+              config: TrainConfig, counter: _Counter) -> None:
+    """Stage 2, only when layers are tuned: continues from the trained heads, so fine-tuning starts
+    from a good probe, not from noise."""
+    net = tagger.net
+    optimizer = torch.optim.AdamW([{"params": net.head_parameters(), "lr": config.encoder_learning_rate * 10},
+                                   {"params": tuned, "lr": config.encoder_learning_rate}],
+                                  weight_decay=config.weight_decay)
+    extras = tagger.extras(data.texts, data.attributions)
+    net.train()
+    net.encoder.eval()
+    _run(tagger, data, config.finetune_epochs, optimizer, counter,
+         lambda batch: net.embed(*tagger.pad([token_ids[i] for i in batch.tolist()])), extras)
+
+
+def _run(tagger: StanceTagger, data: TrainingSet, epochs: int, optimizer: torch.optim.Optimizer, counter: _Counter,
+         pooled_of: Callable[[torch.Tensor], torch.Tensor], extras: tuple[torch.Tensor, torch.Tensor]) -> None:
+    net, config = tagger.net, tagger.config
+    stance_targets, speaker_targets = (torch.from_numpy(a) for a in label_arrays(data.labels, tagger.schema))
+    positives = stance_targets.sum(0)
+    pos_weight = ((len(data.texts) - positives).clamp(min=1) / positives.clamp(min=1)) ** config.class_balance
+    stance_loss = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+    generator = torch.Generator().manual_seed(config.seed)
+    for _ in range(epochs):
+        order = torch.randperm(len(data.texts), generator=generator)
+        for first in range(0, len(order), config.batch_size):
+            batch = order[first:first + config.batch_size]
+            stance_logits, speaker_logits = net.heads(pooled_of(batch), extras[0][batch], extras[1][batch])
+            loss = stance_loss(stance_logits, stance_targets[batch]) + _speaker_loss(speaker_logits, speaker_targets[batch])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            counter.step()
+
+
+def _fold_of(groups: Sequence[str], config: TrainConfig) -> list[int]:
+    """A fold per row: whole groups dealt round-robin in a seeded random order."""
+    unique = sorted(set(groups))
+    order = np.random.default_rng(config.seed).permutation(len(unique))
+    fold = {unique[g]: rank % config.calibration_folds for rank, g in enumerate(order)}
+    return [fold[g] for g in groups]
+
+
+def _calibrate(tagger: StanceTagger, data: TrainingSet, vectors: torch.Tensor, folds: list[int], config: TrainConfig,
+               counter: _Counter) -> Calibration:
+    """Out-of-fold blended scores (fresh heads and TF-IDF per fold, on the frozen vectors), then
+    Platt scaling and thresholds fitted on them."""
+    schema = tagger.schema
+    oof = np.zeros((len(data.texts), len(schema.stances)), np.float32)
+    for fold in range(config.calibration_folds):
+        train = [i for i, f in enumerate(folds) if f != fold]
+        test = [i for i, f in enumerate(folds) if f == fold]
+        if not train or not test:
+            continue
+        seed_everything(config.seed + 1 + fold)
+        part = data.subset(train)
+        fold_tagger = StanceTagger(build_net(tagger.net.encoder, schema, config), tagger.tokenizer, schema, config,
+                                   tagger.encoder_info)
+        _fit_heads(fold_tagger, part, vectors[train], config, counter)
+        fold_tagger.net.eval()
+        if config.tfidf_weight > 0:
+            fold_tagger.tfidf = TfidfBaseline(schema.stance_names, schema.speaker_names).fit(part.texts, part.labels)
+        oof[test] = fold_tagger.predict_pooled(vectors[test], [data.texts[i] for i in test],
+                                               [data.attributions[i] for i in test], calibrated=False)[0]
+    return fit_calibration(oof, label_arrays(data.labels, schema)[0])
 
 
 def _unfreeze_top_layers(net: StanceNet, count: int) -> list[nn.Parameter]:
@@ -137,9 +226,6 @@ def _speaker_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return -(share * log_probs).sum() / (held > 0).sum()
 
 
-BASELINES_DIR = "baselines"
-
-
 @dataclass
 class TrainReport:
     """What ``stance train`` did: where the model is, its evaluation figures per section
@@ -152,16 +238,16 @@ class TrainReport:
     notes: list[str] = field(default_factory=list)
 
 
-def fit_systems(rows: Sequence[dict[str, Any]], schema: Schema, config: TrainConfig,
-                progress: Progress | None = None) -> dict[str, Any]:
-    """The model and both baselines, trained on the same sentence rows."""
-    texts = [row["text"] for row in rows]
-    labels = [positions_of(row) for row in rows]
+def fit_systems(data: TrainingSet, schema: Schema, config: TrainConfig,
+                progress: Progress | None = None, pooled: torch.Tensor | None = None) -> dict[str, Any]:
+    """The model and both baselines, trained on the same sentences (the model's TF-IDF part is
+    the TF-IDF baseline itself, so the two can never drift apart)."""
     stances, speakers = schema.stance_names, schema.speaker_names
+    model = fit_tagger(data, schema, config, progress, pooled)
     return {
-        "model": fit_tagger(texts, labels, schema, config, progress),
-        "tfidf": TfidfBaseline(stances, speakers).fit(texts, labels),
-        "majority": MajorityBaseline(stances, speakers).fit(texts, labels),
+        "model": model,
+        "tfidf": model.tfidf or TfidfBaseline(stances, speakers).fit(data.texts, data.labels),
+        "majority": MajorityBaseline(stances, speakers).fit(data.texts, data.labels),
     }
 
 
@@ -185,18 +271,19 @@ def train_model(corpus: Corpus, config: TrainConfig, output: str | Path, progres
         notes.append("the evaluation articles have no spans: their scores would be meaningless, so none are given")
     if not rows + written:
         raise StanceError(f"{corpus.root}: nothing to train on; add articles with spans or {EXAMPLES_FILE}")
-    systems = fit_systems(rows + written, corpus.schema, config, progress)
+    systems = fit_systems(TrainingSet.from_rows(rows + written, corpus), corpus.schema, config, progress)
     evaluation = {}
     for section in SECTIONS if corpus.spans else ():
         if articles := split_articles(corpus, section):
-            evaluation[section] = evaluate_systems(systems, article_rows(corpus, articles), corpus.schema, config.threshold)
+            evaluation[section] = evaluate_systems(systems, article_rows(corpus, articles), corpus)
     metrics = {"split": {section: list(split_articles(corpus, section)) for section in evaluation},
                "evaluation": evaluation,
                "training": {"articles": corpus.training_ids, "sentences": len(rows), "written": len(written)}}
     with atomic_directory(output) as tmp:
         systems["model"].save_pretrained(tmp, metrics=metrics, card=model_card(corpus, config, metrics))
         for name in ("tfidf", "majority"):
-            systems[name].save(tmp / BASELINES_DIR / name)
+            if not (tmp / BASELINES_DIR / name).exists():
+                systems[name].save(tmp / BASELINES_DIR / name)
     return TrainReport(Path(output), len(rows), len(written), evaluation, notes)
 
 

@@ -42,6 +42,8 @@ def test_tag_jsonl_contract(trained_model):
     assert result.returncode == 0, result.stderr.decode()
     rows = [json.loads(line) for line in result.stdout.decode().splitlines()]
     text = ARTICLE.read_text(encoding="utf-8")
+    stances = [s["name"] for s in json.loads((trained_model / "schema.json").read_text())["stances"]]
+    thresholds = dict(zip(stances, json.loads((trained_model / "calibration.json").read_text())["thresholds"]))
     assert [r["index"] for r in rows] == list(range(len(rows))) and len(rows) > 10
     for row in rows:
         assert row["article"] == "igen-fr" and text[row["start"]:row["end"]] == row["text"]
@@ -49,7 +51,7 @@ def test_tag_jsonl_contract(trained_model):
         if row["positions"]:
             top = row["positions"][0]
             assert (row["stance"], row["speaker"], row["score"]) == (top["stance"], top["speaker"], top["score"])
-            assert all(p["score"] >= 0.5 for p in row["positions"])
+            assert all(p["score"] >= thresholds[p["stance"]] for p in row["positions"])
         else:
             assert row["stance"] == "none" and row["speaker"] is None and 0.0 <= row["score"] <= 1.0
 
@@ -165,8 +167,8 @@ def test_dataset_writes_jsonl_and_parquet(tmp_path):
     assert run("dataset", "--corpus", str(ANNOTATIONS), "--output", str(parquet)).returncode == 0
     rows = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
     table = pq.read_table(parquet).to_pylist()
-    assert {r["article"] for r in rows} - {r["article"] for r in table} == {"examples"}
-    assert [r["text"] for r in table] == [r["text"] for r in rows if r["article"] != "examples"]
+    assert {r["story"] for r in rows} - {r["story"] for r in table} == {"examples", "passages"}
+    assert [r["text"] for r in table] == [r["text"] for r in rows if r["story"] not in ("examples", "passages")]
     assert oct(parquet.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
     err = one_line_error(run("dataset", "--corpus", str(ANNOTATIONS), "--format", "parquet"), code=2)
     assert "needs --output" in err

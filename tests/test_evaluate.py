@@ -103,7 +103,7 @@ def test_paired_lead_is_positive_only_when_the_model_is_reliably_better():
     gold = [[P("gov", "ns")] if i % 2 else [] for i in range(40)]
     perfect = probs(*[[0.9 if i % 2 else 0.1, 0.0] for i in range(40)])
     coin = probs(*[[0.9 if i % 4 < 2 else 0.1, 0.0] for i in range(40)])  # right on half the sentences
-    lead = paired_lead(gold, perfect, coin, SCHEMA, 0.5)
+    lead = paired_lead(gold, perfect, coin, SCHEMA, 0.5, 0.5)
     assert lead["lead"] == 0.5 and 0.0 < lead["lead_low"] <= lead["lead"] <= lead["lead_high"]
-    same = paired_lead(gold, coin, coin, SCHEMA, 0.5)
+    same = paired_lead(gold, coin, coin, SCHEMA, 0.5, 0.5)
     assert same["lead"] == same["lead_low"] == same["lead_high"] == 0.0

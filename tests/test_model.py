@@ -11,7 +11,7 @@ from stance.errors import ModelError
 from stance.model import WEIGHTS_NAME, StanceTagger
 from stance.records import Position
 from stance.schema import Schema
-from stance.train import fit_tagger
+from stance.train import TrainingSet, fit_tagger
 
 TEXTS = [
     "TikTok has never shared user data with the Chinese government, a spokesperson said.",
@@ -33,9 +33,9 @@ def schema() -> Schema:
 
 
 def test_same_seed_same_predictions_and_round_trip(base_encoder, schema, tmp_path):
-    config = TrainConfig(epochs=40, seed=3)
-    first = fit_tagger(TEXTS, LABELS, schema, config)
-    second = fit_tagger(TEXTS, LABELS, schema, config)
+    config = TrainConfig(epochs=40, seed=3, calibration_folds=0)  # four sentences cannot calibrate
+    first = fit_tagger(TrainingSet.from_texts(TEXTS, LABELS, schema), schema, config)
+    second = fit_tagger(TrainingSet.from_texts(TEXTS, LABELS, schema), schema, config)
     probs, speakers = first.predict_all(TEXTS)
     np.testing.assert_array_equal(probs, second.predict_all(TEXTS)[0])
     assert probs.shape == (4, 3) and speakers.shape == (4, 3, len(schema.speakers))
@@ -48,12 +48,12 @@ def test_same_seed_same_predictions_and_round_trip(base_encoder, schema, tmp_pat
     np.testing.assert_allclose(restored.predict_all(TEXTS)[0], probs, atol=1e-6)
     assert restored.config == config and restored.schema == schema
     # Only what training changed is stored: the heads, not the 250k-token embedding matrix.
-    assert (tmp_path / WEIGHTS_NAME).stat().st_size < 200_000
+    assert (tmp_path / WEIGHTS_NAME).stat().st_size < 1_000_000  # the encoder alone is 470 MB
 
 
 def test_fine_tuning_top_layers_stores_only_those_layers(base_encoder, schema, tmp_path):
     config = TrainConfig(epochs=1, trainable_layers=1, batch_size=4)
-    tagger = fit_tagger(TEXTS, LABELS, schema, config)
+    tagger = fit_tagger(TrainingSet.from_texts(TEXTS, LABELS, schema), schema, config)
     tagger.save_pretrained(tmp_path)
     from safetensors import safe_open
 
@@ -67,7 +67,7 @@ def test_fine_tuning_top_layers_stores_only_those_layers(base_encoder, schema, t
 
 def test_too_many_trainable_layers_is_a_clear_error(base_encoder, schema):
     with pytest.raises(ModelError, match="trainable_layers = 99"):
-        fit_tagger(TEXTS, LABELS, schema, TrainConfig(epochs=1, trainable_layers=99))
+        fit_tagger(TrainingSet.from_texts(TEXTS, LABELS, schema), schema, TrainConfig(epochs=1, trainable_layers=99))
 
 
 def test_base_encoder_mismatch_is_refused(trained_model, tmp_path):
