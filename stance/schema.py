@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SchemaError
+from .io import loads
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -79,7 +80,7 @@ class Schema:
     def load(cls, path: str | Path) -> "Schema":
         path = Path(path)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise SchemaError(f"{path}: no such file; a corpus needs a schema.json") from None
         except json.JSONDecodeError as exc:
@@ -134,6 +135,8 @@ def schema_problems(data: Any) -> list[str]:
                 problems.append(f"{where}: 'aliases' must map a language code to a list of non-empty strings")
         names[key] = seen
     voice = data.get("voice")
-    if voice is not None and "speakers" in names and voice not in names["speakers"]:
+    if voice is not None and not isinstance(voice, str):
+        problems.append(f"'voice' must be the name of one speaker (a string) or null, got {voice!r}")
+    elif voice is not None and "speakers" in names and voice not in names["speakers"]:
         problems.append(f"'voice' is {voice!r}, which is not one of the speakers {sorted(names['speakers'])}")
     return problems
