@@ -101,6 +101,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     config = _config(args)
     output = Path(args.output) if args.output else default_model_dir()
+    if not args.output:
+        _make_folder(output.parent)
+    from .model import check_model_output
+
+    check_model_output(output)
     corpus = _corpus(args.corpus)
     from .train import train_model
 
@@ -111,6 +116,17 @@ def cmd_train(args: argparse.Namespace) -> int:
     if report.heldout:
         print(format_scores(report.heldout, corpus.schema.stance_names, f"held-out ({', '.join(corpus.heldout)})"))
     return 0
+
+
+def _make_folder(folder: Path) -> None:
+    """Create the folder of the default model (in ``STANCE_HOME``) on first use."""
+    from .errors import OutputError
+    from .io import describe_os_error
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{describe_os_error(exc, folder)} (set STANCE_HOME to a writable folder)") from None
 
 
 def _model_dir(value: str | None) -> Path:

@@ -25,7 +25,7 @@ from .encoder import base_encoder_dir, load_encoder
 from .errors import StanceError
 from .evaluate import evaluate_systems, heldout_rows, table_rows
 from .io import atomic_directory
-from .model import StanceNet, StanceTagger, encoder_info_for, encoder_layers
+from .model import StanceNet, StanceTagger, check_model_output, encoder_info_for, encoder_layers
 from .records import Position
 from .schema import Schema
 
@@ -110,6 +110,9 @@ def fit_tagger(
     net.eval()
     for parameter in net.parameters():
         parameter.requires_grad_(False)
+    if not all(bool(torch.isfinite(p).all()) for p in net.parameters()):
+        raise StanceError(f"training diverged (the weights are no longer finite numbers) with learning_rate = "
+                          f"{config.learning_rate}; lower it in the config file")
     return tagger
 
 
@@ -165,6 +168,7 @@ def fit_systems(rows: Sequence[dict[str, Any]], schema: Schema, config: TrainCon
 
 def train_model(corpus: Corpus, config: TrainConfig, output: str | Path, progress: Progress | None = None) -> TrainReport:
     """Train on the corpus minus its held-out articles, evaluate on them, save atomically."""
+    output = check_model_output(output)  # before any training: never replace somebody's folder
     # Without any span the articles are not annotated yet: their sentences are unknown, not none.
     rows = article_rows(corpus, corpus.training_ids) if corpus.spans else []
     examples = example_rows(corpus) if config.use_examples else []
