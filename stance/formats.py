@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from .errors import Interrupted, Terminated, UsageError
-from .io import loads
+from .errors import Interrupted, OutputError, Terminated, UsageError
+from .io import loads, os_error_of, os_reason
 from .outputs import STDOUT, OutputTarget, resolve_output
 from .predict import Document, TaggedArticle, tag_documents
 from .schema import Schema
@@ -268,7 +268,7 @@ def output_sink(output: str | Path | None, fmt: str, schema: Schema, resume: boo
         handle.flush()
         os.replace(tmp, partial)  # the open handle follows the file: later rows append to it
         published = True
-        start = handle.tell()
+        start = os.path.getsize(partial)
         yield writer, done
         writer.close()
         handle.close()
@@ -282,11 +282,16 @@ def output_sink(output: str | Path | None, fmt: str, schema: Schema, resume: boo
         kept = f"finished rows are kept in {partial}" if published else f"{target} was left as it was"
         raise Interrupted(f"{what}; {kept}; rerun with --resume --output {target} to continue",
                           terminated=isinstance(exc, Terminated)) from None
-    except BaseException:
-        empty = published and not done and handle.tell() == start
-        handle.close()
+    except BaseException as exc:
+        empty = published and not done and os.path.getsize(partial) == start  # writers flush every piece
+        with contextlib.suppress(OSError):
+            handle.close()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(partial if empty else tmp)
+        failure = os_error_of(exc)
+        if failure is not None:
+            kept = "" if empty or not published else f"; finished rows are kept in {partial} for --resume"
+            raise OutputError(f"{target}: cannot be written ({os_reason(failure)}){kept}") from None
         raise
 
 

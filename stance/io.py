@@ -11,6 +11,7 @@ import contextlib
 import errno
 import json
 import os
+import re
 import shutil
 import signal
 import stat
@@ -263,10 +264,24 @@ def atomic_directory(target: str | os.PathLike[str]) -> Iterator[Path]:
         shutil.rmtree(old, ignore_errors=True)
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(exc, OSError):
-            raise OutputError(f"{target}: cannot be written ({os_reason(exc)}); "
+        failure = os_error_of(exc)
+        if failure is not None:
+            raise OutputError(f"{target}: cannot be written ({os_reason(failure)}); "
                               f"the previous folder, if any, is unchanged") from None
         raise
+
+
+#: How libraries written in Rust (tokenizers, safetensors) report an error of the operating system.
+_NATIVE_OS_ERROR = re.compile(r"\(os error (\d+)\)")
+
+
+def os_error_of(exc: BaseException) -> OSError | None:
+    """The operating-system error behind ``exc``: itself, or the ``(os error N)`` that tokenizers
+    and safetensors put in their own exception types, so a full disk is not reported as a bug."""
+    if isinstance(exc, OSError):
+        return None if isinstance(exc, BrokenPipeError) else exc
+    found = _NATIVE_OS_ERROR.search(str(exc)) if isinstance(exc, Exception) else None
+    return OSError(int(found.group(1)), os.strerror(int(found.group(1)))) if found else None
 
 
 def _normal_modes(folder: Path) -> None:

@@ -26,7 +26,7 @@ from typing import IO, Any
 
 from .corpus import ARTICLES_DIR, ARTICLES_FILE, EXAMPLES_FILE, SCHEMA_FILE, SPANS_FILE, SPLIT_FILE
 from .errors import OutputError, UsageError
-from .io import deferred_signals, file_kind, is_within, os_reason, umask
+from .io import deferred_signals, file_kind, is_within, os_error_of, os_reason, umask
 
 #: The output name that means standard output.
 STDOUT = "-"
@@ -67,8 +67,11 @@ class OutputTarget:
             try:
                 with open(self.path, mode, **kwargs) as handle:
                     yield handle
-            except OSError as exc:
-                raise self.error(exc) from None
+            except Exception as exc:
+                failure = os_error_of(exc)
+                if failure is None:
+                    raise
+                raise self.error(failure) from None
             return
         try:
             fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
@@ -82,8 +85,9 @@ class OutputTarget:
         except BaseException as exc:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(name)
-            if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
-                raise self.error(exc) from None
+            failure = os_error_of(exc)
+            if failure is not None:
+                raise self.error(failure) from None
             raise
 
     def error(self, exc: OSError) -> OutputError:
