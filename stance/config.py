@@ -73,8 +73,11 @@ class TrainConfig:
             data = loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ConfigError(f"{path}: no such config file") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: not valid JSON ({exc}); expected an object such as {{\"epochs\": 30}}") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: not valid UTF-8 at byte {exc.start}; save it as UTF-8") from None
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg}); expected an object such as "
+                              f"{{\"epochs\": 30}}") from None
         return cls.from_dict(data, str(path))
 
     def check(self, source: str = "config") -> None:

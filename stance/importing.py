@@ -159,7 +159,8 @@ def _article_id(doc: ToolDocument, existing: dict[str, str]) -> str:
         aid = same[0] if same else f"doc-{doc.key}"
     problem = _file_name_problem(aid)
     if problem:
-        raise AnnotationError(f"{doc.name}: article id {aid!r} cannot be a file name in {ARTICLES_DIR}/ ({problem}); "
+        shown = repr(aid if len(aid) <= 60 else aid[:57] + "...")
+        raise AnnotationError(f"{doc.name}: article id {shown} cannot be a file name in {ARTICLES_DIR}/ ({problem}); "
                               f"give the document another article id in the tool")
     return aid
 
