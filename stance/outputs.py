@@ -157,8 +157,8 @@ def _refuse_input(path: Path, given: str, option: str, source: str | os.PathLike
     real = os.path.realpath(source)
     if os.path.isdir(real):
         if is_within(path, real):
-            raise UsageError(f"{given}: is inside the input folder {os.fspath(source)}, so a later run would tag "
-                             f"the output too; choose a path for {option} outside that folder")
+            raise UsageError(f"{given}: is inside the input folder {os.fspath(source)}, so the next run would read "
+                             f"it as input; choose a path for {option} outside that folder")
         return
     same = os.fspath(path) == real
     with contextlib.suppress(OSError):

@@ -197,3 +197,28 @@ def test_an_interrupted_write_leaves_the_previous_file(small_corpus, tmp_path, s
     assert process.returncode == code, err.decode()
     assert output.read_text(encoding="utf-8") == "the previous table\n"
     assert not temporaries(tmp_path, "sentences.jsonl")
+
+
+def test_html_of_an_article_written_in_pieces_is_the_html_of_the_whole(small_corpus):
+    from stance.formats import HtmlWriter
+    from stance.predict import TaggedArticle
+    from stance.schema import Schema
+
+    schema = Schema.load(small_corpus / "schema.json")
+    text = " Un. Deux.\n\nTrois. "
+    spans = [(1, 4), (5, 10), (12, 18)]
+    rows = [{"article": "a", "index": i, "start": s, "end": e, "text": text[s:e], "positions": [], "stance": "none",
+             "speaker": None, "score": 0.9} for i, (s, e) in enumerate(spans)]
+
+    def page(pieces: list[TaggedArticle]) -> str:
+        buffer = io.StringIO()
+        writer = HtmlWriter(buffer, schema)
+        for piece in pieces:
+            writer.write(piece)
+        writer.close()
+        return buffer.getvalue()
+
+    whole = page([TaggedArticle("a", text, rows)])
+    pieces = page([TaggedArticle("a", text, rows[:1], last=False), TaggedArticle("a", text, rows[1:2], first=False, last=False),
+                   TaggedArticle("a", text, rows[2:], first=False)])
+    assert pieces == whole and whole.count('class="s"') == 3 and "\n\n<span" in whole
