@@ -18,7 +18,6 @@ from .corpus import Corpus
 from .errors import AnnotationError, InputError, UsageError
 from .io import loads, read_text
 from .outputs import OutputTarget, resolve_output
-from .records import Span
 from .schema import Schema
 
 #: A tool label is ``"<stance>:<speaker>"``: tools know one label per region, we need two.

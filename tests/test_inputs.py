@@ -20,6 +20,10 @@ ARTICLE = ANNOTATIONS / "articles" / "igen-fr.txt"
 LONG_PATH = "a/" * 3000 + "x.txt"  # longer than PATH_MAX (4096)
 
 
+def texts(result: subprocess.CompletedProcess) -> list[str]:
+    return [json.loads(line)["text"] for line in result.stdout.decode().splitlines()]
+
+
 def finished(process: subprocess.Popen, timeout: float = 120) -> subprocess.CompletedProcess:
     """The result of a background command, failing the test if it hangs."""
     out, err = process.communicate(timeout=timeout)
@@ -59,7 +63,8 @@ def test_a_folder_with_unreadable_entries_tags_the_rest_and_exits_1(tiny_model, 
     result = finished(start("tag", str(odd_corpus / "articles"), "--model", str(tiny_model)))
     err = result.stderr.decode()
     assert result.returncode == 1, err
-    assert {json.loads(line)["article"] for line in result.stdout.decode().splitlines()} == {"igen-fr", "frtech-fr", "nyt-en"}
+    tagged = {json.loads(line)["article"] for line in result.stdout.decode().splitlines()}
+    assert tagged == {"igen-fr", "frtech-fr", "nyt-en"}
     skipped = [line for line in err.splitlines() if line.startswith("warning: skipped ")]
     assert [line.split()[2].rstrip(":").rsplit("/", 1)[1] for line in skipped] == [
         "folder.txt", "loop.txt", "pipe.txt", "secret.txt"]
@@ -74,7 +79,7 @@ def test_fifos_process_substitution_and_devices_are_read_as_streams(tiny_model, 
     result = run("tag", str(fifo), "--model", str(tiny_model))
     writer.join(timeout=60)
     assert result.returncode == 0, result.stderr.decode()
-    assert [json.loads(line)["text"] for line in result.stdout.decode().splitlines()] == ["Une phrase.", "Une autre phrase."]
+    assert texts(result) == ["Une phrase.", "Une autre phrase."]
     substituted = subprocess.run(["bash", "-c", f'"{sys.executable}" -m stance.cli tag <(printf "Hello there. Bye.") '
                                   f'--model "{tiny_model}"'], capture_output=True, timeout=300)
     assert substituted.returncode == 0, substituted.stderr.decode()
@@ -89,7 +94,7 @@ def test_a_file_name_that_is_not_utf8_gets_an_escaped_id(tiny_model, tmp_path):
     folder = tmp_path / "archive"
     folder.mkdir()
     with open(os.path.join(os.fsencode(folder), b"caf\xe9.txt"), "wb") as handle:
-        handle.write("Une phrase. Une autre.".encode())
+        handle.write("Une phrase. Une autre.".encode("utf-8"))
     result = run("tag", str(folder), "--model", str(tiny_model))
     assert result.returncode == 0, result.stderr.decode()
     rows = [json.loads(line) for line in result.stdout.decode("utf-8").splitlines()]
@@ -105,15 +110,16 @@ def test_utf16_with_a_byte_order_mark_is_decoded_with_a_warning(tiny_model, tmp_
     path = tmp_path / "windows.txt"
     path.write_bytes("Pékin dément. Deuxième phrase.".encode("utf-16"))
     result = run("tag", str(path), "--model", str(tiny_model))
-    assert [json.loads(line)["text"] for line in result.stdout.decode().splitlines()] == ["Pékin dément.", "Deuxième phrase."]
+    assert texts(result) == ["Pékin dément.", "Deuxième phrase."]
     assert "windows.txt: UTF-16 text, decoded" in result.stderr.decode()
 
 
 def test_non_finite_config_values_and_weights_are_refused(tiny_model, small_corpus, tmp_path):
     config = tmp_path / "config.json"
     config.write_text('{"learning_rate": Infinity}', encoding="utf-8")
-    err = one_line_error(run("train", "--corpus", str(small_corpus), "--config", str(config), "--output", str(tmp_path / "m")))
-    assert "learning_rate = inf is not a finite number" in err and not (tmp_path / "m").exists()
+    model = tmp_path / "m"
+    err = one_line_error(run("train", "--corpus", str(small_corpus), "--config", str(config), "--output", str(model)))
+    assert "learning_rate = inf is not a finite number" in err and not model.exists()
     from safetensors.torch import load_file, save_file
 
     model = tmp_path / "diverged"
@@ -169,7 +175,8 @@ def test_schema_and_span_messages_say_what_is_wrong(small_corpus, tmp_path):
     assert result.returncode == 1 and "'voice' must be the name of one speaker" in result.stderr.decode()
     (corpus / "schema.json").write_text(json.dumps(schema), encoding="utf-8")
     with open(corpus / "spans.jsonl", "a", encoding="utf-8") as handle:
-        handle.write('{"article": "igen-fr", "start": 5, "end": 5, "text": "", "speaker": "oracle", "stance": "denial"}\n')
+        span = {"article": "igen-fr", "start": 5, "end": 5, "text": "", "speaker": "oracle", "stance": "denial"}
+        handle.write(json.dumps(span) + "\n")
     result = run("validate", str(corpus))
     assert result.returncode == 1 and "empty span (start = end = 5)" in result.stderr.decode()
 
@@ -177,5 +184,6 @@ def test_schema_and_span_messages_say_what_is_wrong(small_corpus, tmp_path):
 def test_every_model_file_gets_the_usual_permissions(tiny_model):
     mask = os.umask(0)
     os.umask(mask)
-    modes = {p.relative_to(tiny_model).as_posix(): oct(p.stat().st_mode & 0o777) for p in tiny_model.rglob("*") if p.is_file()}
+    modes = {p.relative_to(tiny_model).as_posix(): oct(p.stat().st_mode & 0o777)
+             for p in tiny_model.rglob("*") if p.is_file()}
     assert set(modes.values()) == {oct(0o666 & ~mask)}, modes

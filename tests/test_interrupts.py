@@ -5,7 +5,6 @@ signal is sent only once the staging folder, temporary path or rows it aims at e
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -55,7 +54,8 @@ def test_a_label_studio_note_that_is_not_text_writes_nothing(small_corpus, tmp_p
     export = tmp_path / "tasks.json"
     export.write_text(json.dumps(tasks), encoding="utf-8")
     before = snapshot(corpus)
-    assert "note of span 1 holds '\\ud800'" in one_line_error(run("import", str(export), "--corpus", str(corpus), "--force"))
+    err = one_line_error(run("import", str(export), "--corpus", str(corpus), "--force"))
+    assert "note of span 1 holds '\\ud800'" in err
     assert snapshot(corpus) == before
 
 
@@ -100,7 +100,8 @@ def test_a_long_article_streams_rows_and_resume_continues_it(tiny_model, tmp_pat
     article.write_text(" ".join(f"Phrase numéro {i} de l'article." for i in range(3000)), encoding="utf-8")
     output = tmp_path / "tags.jsonl"
     partial = tmp_path / "tags.jsonl.partial"
-    process = start("tag", str(article), "-", "--model", str(tiny_model), "--output", str(output), stdin=subprocess.PIPE)
+    process = start("tag", str(article), "-", "--model", str(tiny_model), "--output", str(output),
+                    stdin=subprocess.PIPE)
     written = 32 + 5 * 512  # the first window is one batch, then windows of 512 sentences
     assert wait_for(lambda: len(rows(partial)) >= written, process), process.communicate()
     process.send_signal(sig)
@@ -124,14 +125,15 @@ def test_resume_refuses_a_partial_output_of_another_format(tiny_model, tmp_path)
     row = {"article": "igen-fr", "index": 0, "start": 0, "end": 5, "text": "x", "positions": [], "stance": "none",
            "speaker": None, "score": 0.5}
     partial.write_text(json.dumps(row) + "\n", encoding="utf-8")
-    err = one_line_error(run("tag", str(ARTICLE), "--model", str(tiny_model), "--output", str(output), "--format", "csv",
-                             "--resume"), code=2)
+    err = one_line_error(run("tag", str(ARTICLE), "--model", str(tiny_model), "--output", str(output),
+                             "--format", "csv", "--resume"), code=2)
     assert "holds jsonl rows but --format is csv; resume with --format jsonl" in err
     assert partial.read_text(encoding="utf-8") == json.dumps(row) + "\n"
     for first in ("[]", "null"):
         odd = tmp_path / f"odd-{first}.jsonl"
         Path(f"{odd}.partial").write_text(first + "\n", encoding="utf-8")
-        err = one_line_error(run("tag", str(ARTICLE), "--model", str(tiny_model), "--output", str(odd), "--resume"), code=2)
+        err = one_line_error(run("tag", str(ARTICLE), "--model", str(tiny_model), "--output", str(odd), "--resume"),
+                             code=2)
         assert "is not a jsonl or csv output of stance" in err
 
 

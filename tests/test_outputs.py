@@ -124,11 +124,14 @@ def test_an_output_that_is_an_input_or_a_corpus_file_is_refused(tiny_model, smal
     before = snapshot(tmp_path)
     err = one_line_error(run("tag", str(article), "--model", str(tiny_model), "--output", str(article)), code=2)
     assert "a.txt: is also an input" in err
-    err = one_line_error(run("tag", str(folder), "--model", str(tiny_model), "--output", str(folder / "tags.txt")), code=2)
+    err = one_line_error(run("tag", str(folder), "--model", str(tiny_model), "--output", str(folder / "tags.txt")),
+                         code=2)
     assert "is inside the input folder" in err
-    err = one_line_error(run("export", str(corpus / "spans.jsonl"), "--format", "doccano", "--corpus", str(corpus)), code=2)
+    err = one_line_error(run("export", str(corpus / "spans.jsonl"), "--format", "doccano", "--corpus", str(corpus)),
+                         code=2)
     assert "is a file of the corpus" in err
-    err = one_line_error(run("dataset", "--corpus", str(corpus), "--output", str(corpus / "articles" / "new.txt")), code=2)
+    err = one_line_error(run("dataset", "--corpus", str(corpus), "--output", str(corpus / "articles" / "new.txt")),
+                         code=2)
     assert "is a file of the corpus" in err
     err = one_line_error(run("evaluate", "--model", str(tiny_model), "--corpus", str(corpus),
                              "--json", str(corpus / "split.json")), code=2)
@@ -219,6 +222,7 @@ def test_html_of_an_article_written_in_pieces_is_the_html_of_the_whole(small_cor
         return buffer.getvalue()
 
     whole = page([TaggedArticle("a", text, rows)])
-    pieces = page([TaggedArticle("a", text, rows[:1], last=False), TaggedArticle("a", text, rows[1:2], first=False, last=False),
+    pieces = page([TaggedArticle("a", text, rows[:1], last=False),
+                   TaggedArticle("a", text, rows[1:2], first=False, last=False),
                    TaggedArticle("a", text, rows[2:], first=False)])
     assert pieces == whole and whole.count('class="s"') == 3 and "\n\n<span" in whole
