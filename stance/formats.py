@@ -89,6 +89,7 @@ class HtmlWriter:
 
     def __init__(self, handle: IO[str], schema: Schema) -> None:
         self.handle = handle
+        self.cursor = 0  # where the text of the current article has been written up to
         self.none = html.escape(schema.none)
         self.colours = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(schema.stance_names)}
         legend = "".join(f'<span class="tag" style="background:{c}">{html.escape(s)}</span>' for s, c in self.colours.items())
@@ -102,8 +103,6 @@ class HtmlWriter:
             f'<header id="legend"><strong>Legend:</strong> {legend}<span class="tag">{self.none}</span>'
             "<br><small>Opacity follows the score; hover a sentence for speaker and score.</small></header>\n"
         )
-
-        self.cursor = 0
 
     def write(self, article: TaggedArticle) -> None:
         """Write a piece of an article: its heading with the first piece, its tail with the last."""
@@ -225,9 +224,9 @@ def check_output(output: str | Path | None, fmt: str, resume: bool,
     target = resolve_output(output, "--output", inputs=inputs)
     if resume and fmt == "html":
         raise UsageError("--resume works with --format jsonl or csv (an HTML page cannot be continued)")
-    if resume and target.in_place:
-        raise UsageError(f"--resume needs a regular file for --output; {target} is a device or a FIFO")
-    if resume and target.path is not None:
+    if resume:
+        if target.in_place or target.path is None:
+            raise UsageError(f"--resume needs a regular file for --output; {target} is a device or a FIFO")
         source = next((p for p in (partial_path(target.path), target.path) if p.exists()), None)
         found = _format_of(source) if source else None
         if found not in (None, fmt):

@@ -48,7 +48,8 @@ _OS_HINTS = {
 
 def os_reason(exc: OSError) -> str:
     """``reason; what to do`` for an error of the file system (the caller names the path)."""
-    return f"{exc.strerror or type(exc).__name__}; {_OS_HINTS.get(exc.errno, 'check the path and its permissions')}"
+    hint = _OS_HINTS.get(exc.errno or 0, "check the path and its permissions")
+    return f"{exc.strerror or type(exc).__name__}; {hint}"
 
 
 def describe_os_error(exc: OSError, path: str | os.PathLike[str] | None = None) -> str:

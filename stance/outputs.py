@@ -22,7 +22,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TextIO
 
 from .corpus import ARTICLES_DIR, ARTICLES_FILE, EXAMPLES_FILE, SCHEMA_FILE, SPANS_FILE, SPLIT_FILE
 from .errors import OutputError, UsageError
@@ -48,7 +48,7 @@ class OutputTarget:
     def new_mode(self) -> int:
         """Permissions for the file that replaces ``path``: the previous file's, else the usual ones."""
         try:
-            return stat.S_IMODE(os.stat(self.path).st_mode)
+            return stat.S_IMODE(os.stat(self.path).st_mode) if self.path is not None else 0o666 & ~umask()
         except OSError:
             return 0o666 & ~umask()
 
@@ -59,9 +59,9 @@ class OutputTarget:
         kwargs: dict[str, Any] = {} if binary else {"encoding": "utf-8", "newline": ""}
         mode = "wb" if binary else "w"
         if self.path is None:
-            handle = stdout()
-            yield handle.buffer if binary else handle
-            handle.flush()
+            console = stdout()
+            yield console.buffer if binary else console
+            console.flush()
             return
         if self.in_place:
             try:
@@ -95,7 +95,7 @@ class OutputTarget:
         return OutputError(f"{self.given}: cannot be written ({os_reason(exc)}){kept}")
 
 
-def stdout() -> IO[str]:
+def stdout() -> TextIO:
     """Standard output, or a usage error when the shell closed it (``>&-``)."""
     if sys.stdout is None:
         raise UsageError("standard output is closed; redirect it to a file or give an output file")
