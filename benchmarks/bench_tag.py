@@ -5,7 +5,8 @@ articles, repeated): the naive loop (eval mode, ``torch.no_grad``, default threa
 sentence per call, tokenized per call, same encoder and heads), the predictor as ``stance tag``
 ships it (segmentation excluded from both), and a 2048^3 float32 matmul. Each is timed three
 times, interleaved; medians are reported. Peak memory and per-sentence time are measured in
-child processes at 1x, 4x and 16x the input. The last two lines are ``speedup <X>x`` and
+child processes at 1x, 4x and 16x the input, and for the real CLI tagging one 50 MB article
+(single run; the goal is under 2 GB). The last two lines are ``speedup <X>x`` and
 ``efficiency <Y>`` (achieved useful FLOP/s of the predictor over the float32 matmul peak). The
 predictor runs as shipped: its encoder in bfloat16 where the CPU has native bfloat16, which the
 benchmark states together with the share of sentences whose answers equal float32's.
@@ -19,6 +20,8 @@ import argparse
 import json
 import os
 import resource
+import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -136,6 +139,53 @@ def child(model: Path, count: int) -> None:
     print(json.dumps({"sentences": count, "peak_rss_mb": peak, "ms_per_sentence": 1000 * seconds / count}))
 
 
+def big_article_memory(model: Path, megabytes: int = 50, windows: int = 8) -> tuple[float, float, float]:
+    """``stance tag`` on one article of ``megabytes`` MB, as users run it: peak RSS once the first
+    full window of rows is written and again ``windows`` windows later, then the run is stopped with
+    Ctrl-C. Reading and splitting the whole article happen before the first row, and each window is
+    scored, written and freed in turn, so equal peaks at both points show memory no longer grows;
+    scoring all ~500,000 sentences would take hours on a laptop. Returns (MB, MB, seconds to the
+    first row)."""
+    from stance.predict import WINDOW
+
+    folder = Path(tempfile.mkdtemp(prefix="stance-bench-article-"))
+    article, output = folder / "article.txt", folder / "tags.jsonl"
+    sentences = corpus_sentences(2000)
+    with open(article, "w", encoding="utf-8") as handle:
+        written, first = 0, 0
+        while written < megabytes * 1_000_000:  # paragraphs of eight sentences, as in the articles
+            written += handle.write(" ".join(sentences[(first + k) % len(sentences)] for k in range(8)) + "\n")
+            first += 8
+    process = subprocess.Popen([sys.executable, "-m", "stance.cli", "tag", str(article), "--model", str(model),
+                                "--output", str(output)], stderr=subprocess.DEVNULL)
+    partial = folder / "tags.jsonl.partial"
+    started = time.perf_counter()
+    peaks, first = [], 0.0
+    batch = 32  # the first window is one batch, so rows appear right after the model loads
+    for target in (1, batch + WINDOW, batch + (1 + windows) * WINDOW):
+        while not partial.exists() or _lines(partial) < target:
+            if process.poll() is not None:
+                raise RuntimeError("stance tag ended before the benchmark could measure it")
+            time.sleep(0.05)
+        first = first or time.perf_counter() - started
+        peaks.append(_peak_rss_mb(process.pid))
+    process.send_signal(signal.SIGINT)
+    process.wait()
+    shutil.rmtree(folder, ignore_errors=True)
+    return peaks[1], peaks[2], first
+
+
+def _lines(path: Path) -> int:
+    with open(path, "rb") as handle:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+
+
+def _peak_rss_mb(pid: int) -> float:
+    """Peak resident memory of a running process so far (Linux ``VmHWM``)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")) / 1024
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller inputs (under 3 minutes)")
@@ -204,6 +254,9 @@ def main() -> int:
         figures = json.loads(out.stdout.strip().splitlines()[-1])
         print(f"memory at {count} sentences: peak RSS {figures['peak_rss_mb']:.0f} MB, "
               f"{figures['ms_per_sentence']:.2f} ms/sentence")
+    first, later, seconds = big_article_memory(model)
+    print(f"one 50 MB article through `stance tag` (single run): first rows after {seconds:.0f} s; peak RSS "
+          f"{first:.0f} MB after one window of 512 rows, {later:.0f} MB eight windows later (goal: under 2,000 MB)")
     print(f"speedup {predictor_rate / naive_rate:.2f}x")
     if precision != "float32":
         print(f"note: efficiency compares {precision} throughput with the float32 peak, so it can exceed 1")

@@ -20,7 +20,7 @@ _EXPORTS = {
     "MajorityBaseline": "baselines", "TfidfBaseline": "baselines",
     "tag_documents": "predict", "collect_documents": "predict",
     "evaluate_model": "evaluate", "evaluate_systems": "evaluate", "cross_validate": "evaluate",
-    "export_doccano": "interchange", "export_label_studio": "interchange", "import_annotations": "interchange",
+    "export_doccano": "interchange", "export_label_studio": "interchange", "import_annotations": "importing",
     "measure_agreement": "agreement", "base_encoder_dir": "encoder",
     "StanceError": "errors",
 }

@@ -9,14 +9,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .errors import ModelError, StanceError, UsageError
+from .errors import ModelError, StanceError, Terminated, UsageError
 
 DEFAULT_CORPUS = "annotations"
+#: Warnings printed one per line; beyond this a count, so 20,000 documents do not flood the terminal.
+MAX_WARNINGS = 20
 
 
 class _Parser(argparse.ArgumentParser):
@@ -65,16 +68,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_dataset(args: argparse.Namespace) -> int:
     from .dataset import sentence_table, write_table
+    from .outputs import STDOUT, resolve_output
 
+    if args.output is None and args.format == "parquet":
+        raise UsageError("--format parquet needs --output FILE (Parquet is binary)")
+    target = resolve_output(args.output or STDOUT, "--output", corpus=args.corpus)
     table = sentence_table(_corpus(args.corpus), include_examples=args.examples)
-    if args.output is None:
-        if args.format == "parquet":
-            raise UsageError("--format parquet needs --output FILE (Parquet is binary)")
-        for row in table:
-            print(json.dumps(row, ensure_ascii=False))
-        return 0
-    fmt = write_table(table, args.output, args.format)
-    print(f"{len(table)} sentences written to {args.output} ({fmt})", file=sys.stderr)
+    fmt = write_table(table, target, args.format)
+    if args.output is not None:
+        print(f"{len(table)} sentences written to {args.output} ({fmt})", file=sys.stderr)
     return 0
 
 
@@ -99,6 +101,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     config = _config(args)
     output = Path(args.output) if args.output else default_model_dir()
+    if not args.output:
+        _make_folder(output.parent)
+    from .model import check_model_output
+
+    check_model_output(output)
     corpus = _corpus(args.corpus)
     from .train import train_model
 
@@ -109,6 +116,17 @@ def cmd_train(args: argparse.Namespace) -> int:
           f"model saved to {report.output}")
     _print_report(report.evaluation, corpus)
     return 0
+
+
+def _make_folder(folder: Path) -> None:
+    """Create the folder of the default model (in ``STANCE_HOME``) on first use."""
+    from .errors import OutputError
+    from .io import describe_os_error
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{describe_os_error(exc, folder)} (set STANCE_HOME to a writable folder)") from None
 
 
 def _model_dir(value: str | None) -> Path:
@@ -128,11 +146,13 @@ def cmd_tag(args: argparse.Namespace) -> int:
 
     if args.threshold is not None and not 0.0 < args.threshold < 1.0:
         raise UsageError(f"--threshold {args.threshold} must be between 0 and 1 (exclusive)")
-    if not args.paths and sys.stdin.isatty():
+    if not args.paths and sys.stdin is not None and sys.stdin.isatty():
         raise UsageError("no input: give text files or directories, or pipe text in with `-`")
-    output = Path(args.output) if args.output else None
-    check_output(output, args.format, args.resume)
-    documents = collect_documents(args.paths)
+    check_output(args.output, args.format, args.resume, args.paths)
+    skipped: list[str] = []
+    documents = collect_documents(args.paths, skipped)
+    for entry in skipped:
+        print(f"warning: skipped {entry}", file=sys.stderr)
     directory = _model_dir(args.model)
     from .model import StanceTagger
 
@@ -140,25 +160,32 @@ def cmd_tag(args: argparse.Namespace) -> int:
     tagger.set_precision(args.precision)
     progress = _tag_progress(len(documents))
 
-    def report(article: Any) -> None:
-        if article.warning:
-            print(f"warning: {article.warning}", file=sys.stderr)
-        progress(len(article.rows))
+    def report(piece: Any) -> None:
+        if piece.warning:
+            print(f"warning: {piece.warning}", file=sys.stderr)
+        progress(len(piece.rows), piece.last)
 
-    write_tags(tagger, documents, output, args.format, args.threshold, args.resume, report)
+    summary = write_tags(tagger, documents, args.output, args.format, args.threshold, args.resume, report, args.paths)
+    if args.resume:
+        print(f"resumed {args.output}: kept {summary.kept} rows of the interrupted run, wrote {summary.rows} more",
+              file=sys.stderr)
+    if skipped:
+        print(f"stance: error: {len(skipped)} input(s) skipped (listed above); the other articles were tagged",
+              file=sys.stderr)
+        return 1
     return 0
 
 
-def _tag_progress(total: int) -> Callable[[int], None]:
+def _tag_progress(total: int) -> Callable[[int, bool], None]:
     from tqdm import tqdm
 
     bar = tqdm(total=total, unit="article", file=sys.stderr, disable=None, leave=False)
     sentences = 0
 
-    def update(count: int) -> None:
+    def update(count: int, finished: bool) -> None:
         nonlocal sentences
         sentences += count
-        bar.update(1)
+        bar.update(int(finished))
         bar.set_postfix(sentences_per_s=f"{sentences / max(bar.format_dict['elapsed'], 1e-9):.0f}")
         if bar.n >= total:
             bar.close()
@@ -167,27 +194,31 @@ def _tag_progress(total: int) -> Callable[[int], None]:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .outputs import resolve_output
+
     directory = _model_dir(args.model)
+    target = resolve_output(args.json, "--json", inputs=[directory], corpus=args.corpus) if args.json else None
     corpus = _corpus(args.corpus)
     from .evaluate import evaluate_model
 
     report = evaluate_model(directory, corpus, split=args.split, cv=args.cv, progress=_progress())
-    _print_report(report, corpus, confusion=True)
-    if args.json:
-        from .io import atomic_file
-
-        with atomic_file(args.json) as handle:
+    tables = sys.stderr if target is not None and target.path is None else sys.stdout  # keep `--json -` pure JSON
+    _print_report(report, corpus, confusion=True, file=tables)
+    if target is not None:
+        with target.open() as handle:
             json.dump(report, handle, indent=2, ensure_ascii=False)
+            handle.write("\n")
     return 0
 
 
-def _print_report(report: dict[str, Any], corpus: Any, confusion: bool = False) -> None:
+def _print_report(report: dict[str, Any], corpus: Any, confusion: bool = False, file: Any = None) -> None:
     from .evaluate import section_title, split_articles
 
     for section, results in report.items():
-        print(format_scores(results, corpus.schema.stance_names, section_title(section, split_articles(corpus, section))))
+        title = section_title(section, split_articles(corpus, section))
+        print(format_scores(results, corpus.schema.stance_names, title), file=file or sys.stdout)
         if confusion and "model" in results:
-            print(format_confusion(results["model"]["confusion"]))
+            print(format_confusion(results["model"]["confusion"]), file=file or sys.stdout)
 
 
 def format_scores(results: dict[str, Any], stances: Sequence[str], title: str) -> str:
@@ -211,20 +242,24 @@ def _table(title: str, rows: list[list[str]]) -> str:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from . import interchange
+    from .outputs import resolve_output
 
+    target = resolve_output(args.output, "output", corpus=args.corpus)
     export = {interchange.DOCCANO: interchange.export_doccano, interchange.LABEL_STUDIO: interchange.export_label_studio}
-    for warning in export[args.format](_corpus(args.corpus), args.output):
+    for warning in export[args.format](_corpus(args.corpus), target):
         print(f"warning: {warning}", file=sys.stderr)
     print(f"exported {args.corpus} to {args.output} ({args.format})", file=sys.stderr)
     return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from .interchange import import_annotations
+    from .importing import import_annotations
 
     result = import_annotations(args.input, args.corpus, args.format, force=args.force)
-    for warning in result.warnings:
+    for warning in result.warnings[:MAX_WARNINGS]:
         print(f"warning: {warning}", file=sys.stderr)
+    if len(result.warnings) > MAX_WARNINGS:
+        print(f"warning: ... and {len(result.warnings) - MAX_WARNINGS} more warnings", file=sys.stderr)
     print(f"imported {result.spans} spans from {result.documents} documents into {args.corpus}")
     return 0
 
@@ -308,10 +343,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate(signum: int, frame: Any) -> None:
+    """SIGTERM takes the path of Ctrl-C (temporary files removed, finished work kept), not an abrupt exit."""
+    raise Terminated()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    signal.signal(signal.SIGTERM, _terminate)
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
@@ -321,13 +362,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"stance: error: {error}", file=sys.stderr)
         return error.exit_code
     except BrokenPipeError:  # the reader (e.g. `head`) stopped early: not an error of ours
-        sys.stderr.close()
+        # Point stdout at /dev/null so the interpreter's final flush does not fail a second time.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as error:
         if args.debug:
             raise
-        print("stance: interrupted", file=sys.stderr)
-        return 130
+        terminated = isinstance(error, Terminated)
+        print(f"stance: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
+        return 143 if terminated else 130
+    except OSError as error:  # the environment (disk full, name too long, permissions), not a bug
+        if args.debug:
+            raise
+        from .io import describe_os_error
+
+        print(f"stance: error: {describe_os_error(error)}", file=sys.stderr)
+        return 1
     except Exception as error:  # a bug, not bad input: still one line, with the way to see more
         if args.debug:
             raise

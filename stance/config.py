@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, UsageError
+from .io import loads
 
 
 @dataclass(frozen=True)
@@ -79,15 +81,26 @@ class TrainConfig:
         if path.is_dir():
             raise UsageError(f"{path}: is a directory; expected a JSON config file")
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ConfigError(f"{path}: no such config file") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: not valid JSON ({exc}); expected an object such as {{\"epochs\": 30}}") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: not valid UTF-8 at byte {exc.start}; save it as UTF-8") from None
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg}); expected an object such as "
+                              f"{{\"epochs\": 30}}") from None
         return cls.from_dict(data, str(path))
 
     def check(self, source: str = "config") -> None:
-        """Reject values that would only fail minutes later inside torch, naming the value."""
+        """Reject values that would only fail minutes later inside torch, naming the value.
+
+        Infinity and NaN pass every comparison that matters here yet train a useless model (and
+        NaN scores are not JSON), so non-finite numbers are refused first.
+        """
+        for name, value in self.to_dict().items():
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigError(f"{source}: {name} = {value} is not a finite number; "
+                                  f"use a number such as {getattr(TrainConfig, name)}")
         rules = [
             (self.epochs >= 1, f"epochs = {self.epochs} must be at least 1"),
             (self.batch_size >= 1, f"batch_size = {self.batch_size} must be at least 1"),
@@ -95,7 +108,8 @@ class TrainConfig:
             (0.0 < self.threshold < 1.0, f"threshold = {self.threshold} must be between 0 and 1 (exclusive)"),
             (self.trainable_layers >= 0, f"trainable_layers = {self.trainable_layers} must be 0 or more"),
             (self.finetune_epochs >= 0, f"finetune_epochs = {self.finetune_epochs} must be 0 or more"),
-            (self.learning_rate > 0 and self.encoder_learning_rate > 0, "learning rates must be positive"),
+            (self.learning_rate > 0, f"learning_rate = {self.learning_rate} must be positive"),
+            (self.encoder_learning_rate > 0, f"encoder_learning_rate = {self.encoder_learning_rate} must be positive"),
             (self.weight_decay >= 0, f"weight_decay = {self.weight_decay} must be 0 or more"),
             (0.0 <= self.dropout < 1.0, f"dropout = {self.dropout} must be in [0, 1)"),
             (self.class_balance >= 0, f"class_balance = {self.class_balance} must be 0 or more"),

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AnnotationError, InputError, Problem
-from .io import read_jsonl
+from .io import loads, read_jsonl, text_files
 from .records import Article, Example, Passage, Position, Span
 from .schema import Schema, schema_problems
 from .written import EXAMPLES_FILE, PASSAGES_FILE, read_examples, read_passages
@@ -178,7 +178,7 @@ def _read_schema(root: Path, problems: list[Problem]) -> Schema | None:
         return None
     try:
         text = path.read_text(encoding="utf-8")
-        data = json.loads(text)
+        data = loads(text)
     except UnicodeDecodeError as exc:
         problems.append(Problem(str(path), 1, f"not valid UTF-8 at byte {exc.start}; save it as UTF-8"))
         return None
@@ -199,7 +199,9 @@ def _line_of(text: str, needle: str) -> int:
 
 def _read_articles(root: Path, problems: list[Problem]) -> dict[str, Article]:
     folder = root / ARTICLES_DIR
-    texts = {p.stem: p for p in sorted(folder.glob("*.txt"))} if folder.is_dir() else {}
+    files, refused = text_files(folder, root) if folder.is_dir() else ([], [])
+    problems.extend(Problem(str(path), 1, reason) for path, reason in refused)
+    texts = {p.stem: p for p in files}
     meta_path = root / ARTICLES_FILE
     metadata: dict[str, dict[str, Any]] = {}
     if meta_path.exists():
@@ -299,6 +301,8 @@ def span_problem(data: Any, schema: Schema, articles: dict[str, Article]) -> str
     if not (isinstance(start, int) and isinstance(end, int)) or isinstance(start, bool) or isinstance(end, bool):
         return f"start and end must be integers, got {start!r} and {end!r}"
     text = articles[data["article"]].text
+    if start == end:
+        return f"empty span (start = end = {start}); a span must mark at least one character: fix its end"
     if not 0 <= start < end <= len(text):
         return f"offsets {start}-{end} are outside the text of {data['article']} (0-{len(text)})"
     if data["text"] != text[start:end]:

@@ -18,7 +18,7 @@ import numpy as np
 from .attribution import Attribution, attribute
 from .corpus import Corpus
 from .errors import UsageError
-from .io import atomic_path
+from .outputs import OutputTarget, resolve_output
 from .records import Example, Position, Sentence, Span
 from .schema import Schema
 from .segment import split_sentences
@@ -119,19 +119,20 @@ def positions_of(row: dict[str, Any]) -> list[Position]:
     return [Position.from_dict(p) for p in row["positions"]]
 
 
-def write_table(table: "datasets.Dataset", output: str | Path, fmt: str | None = None) -> str:
-    """Write the table atomically; the format comes from ``fmt`` or the file name (default JSONL)."""
-    output = Path(output)
-    fmt = fmt or ("parquet" if output.suffix == ".parquet" else "jsonl")
+def write_table(table: "datasets.Dataset", output: str | Path | OutputTarget, fmt: str | None = None) -> str:
+    """Write the table by the output rules of :mod:`stance.outputs` (atomically onto a file, in
+    place into a device, ``-`` for standard output); the format comes from ``fmt`` or the file
+    name (default JSONL)."""
+    target = resolve_output(output)
+    fmt = fmt or ("parquet" if target.given.endswith(".parquet") else "jsonl")
     if fmt not in TABLE_FORMATS:
         raise UsageError(f"unknown table format {fmt!r}; expected one of {', '.join(TABLE_FORMATS)}")
-    with atomic_path(output) as tmp:
+    with target.open(binary=True) as handle:
         if fmt == "parquet":
-            table.to_parquet(str(tmp))
+            table.to_parquet(handle)
         else:
-            with open(tmp, "w", encoding="utf-8", newline="") as handle:
-                for row in table:
-                    handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            for row in table:
+                handle.write((json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8"))
     return fmt
 
 

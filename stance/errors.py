@@ -63,7 +63,23 @@ class EncoderError(StanceError):
     """The base encoder cannot be built or verified (missing package, checksum mismatch)."""
 
 
+class OutputError(StanceError):
+    """An output cannot be written (disk full, file size limit, read-only disk); the previous file
+    or folder at that path is left as it was."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised by the CLI's signal handler. A subclass of ``KeyboardInterrupt`` so that every
+    cleanup written for Ctrl-C (temporary files removed, ``.partial`` kept) runs for it too."""
+
+
 class Interrupted(StanceError):
-    """Ctrl-C: the finished work was kept (a model directory untouched, a ``.partial`` output)."""
+    """Ctrl-C or SIGTERM: the finished work was kept (a model directory untouched, a ``.partial``
+    output). Exits 130 for Ctrl-C and 143 for SIGTERM, as a shell reports a process killed by them."""
 
     exit_code = 130
+
+    def __init__(self, message: str, *, terminated: bool = False) -> None:
+        super().__init__(message)
+        if terminated:
+            self.exit_code = 143

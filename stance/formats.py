@@ -1,6 +1,7 @@
 """Output formats other tools read: JSONL (default), CSV for spreadsheets, HTML for reading.
 
-Writers take tagged articles one at a time so output streams as tagging goes.
+Writers take tagged rows a piece at a time (an article, or a chunk of a long one) so output
+streams as tagging goes, and a resumed run continues a previous output row by row.
 """
 
 from __future__ import annotations
@@ -8,16 +9,18 @@ from __future__ import annotations
 import contextlib
 import csv
 import html
+import io
 import json
 import os
-import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from .errors import Interrupted, UsageError
-from .io import check_writable_file, umask
+from .errors import Interrupted, OutputError, Terminated, UsageError
+from .io import loads, os_error_of, os_reason
+from .outputs import STDOUT, OutputTarget, resolve_output
 from .predict import Document, TaggedArticle, tag_documents
 from .schema import Schema
 
@@ -25,6 +28,22 @@ FORMATS = ("jsonl", "csv", "html")
 COLUMNS = ("article", "index", "start", "end", "text", "positions", "stance", "speaker", "score")
 #: Colour-blind-safe palette (Okabe-Ito), assigned to schema stances in order.
 PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#F0E442")
+
+
+#: A cell starting with one of these is a formula to a spreadsheet (OWASP, "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: str) -> str:
+    """A cell a spreadsheet shows as text instead of running it: a leading ``'`` before a formula
+    character (OWASP's advice), and before a leading ``'`` too, so that removing one leading
+    ``'`` always gives the value back (:func:`restore`)."""
+    return "'" + cell if cell.startswith((*FORMULA_START, "'")) else cell
+
+
+def restore(cell: str) -> str:
+    """The value :func:`neutralise` was given."""
+    return cell[1:] if cell.startswith("'") else cell
 
 
 class JsonlWriter:
@@ -41,7 +60,8 @@ class JsonlWriter:
 
 
 class CsvWriter:
-    """UTF-8 with a byte-order mark so Excel and LibreOffice detect the encoding."""
+    """UTF-8 with a byte-order mark so Excel and LibreOffice detect the encoding; text cells are
+    neutralised (:func:`neutralise`) because this is the file the README says to open in Excel."""
 
     def __init__(self, handle: IO[str], schema: Schema, header: bool = True) -> None:
         self.handle = handle
@@ -52,12 +72,16 @@ class CsvWriter:
 
     def write(self, article: TaggedArticle) -> None:
         for row in article.rows:
-            self.writer.writerow([json.dumps(row[c], ensure_ascii=False) if c == "positions" else
-                                  ("" if row[c] is None else row[c]) for c in COLUMNS])
+            self.writer.writerow([_cell(row, column) for column in COLUMNS])
         self.handle.flush()
 
     def close(self) -> None:
         self.handle.flush()
+
+
+def _cell(row: dict[str, Any], column: str) -> Any:
+    value = json.dumps(row[column], ensure_ascii=False) if column == "positions" else row[column]
+    return "" if value is None else neutralise(value) if isinstance(value, str) else value
 
 
 class HtmlWriter:
@@ -65,6 +89,7 @@ class HtmlWriter:
 
     def __init__(self, handle: IO[str], schema: Schema) -> None:
         self.handle = handle
+        self.cursor = 0  # where the text of the current article has been written up to
         self.none = html.escape(schema.none)
         self.colours = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(schema.stance_names)}
         legend = "".join(f'<span class="tag" style="background:{c}">{html.escape(s)}</span>' for s, c in self.colours.items())
@@ -80,14 +105,18 @@ class HtmlWriter:
         )
 
     def write(self, article: TaggedArticle) -> None:
-        parts, cursor = [], 0
+        """Write a piece of an article: its heading with the first piece, its tail with the last."""
+        parts = []
+        if article.first:
+            self.cursor = 0
+            parts.append(f'<article data-article="{html.escape(article.id)}"><h2>{html.escape(article.id)}</h2><p>')
         for row in article.rows:
-            parts.append(html.escape(article.text[cursor:row["start"]]))
+            parts.append(html.escape(article.text[self.cursor:row["start"]]))
             parts.append(self._sentence(row))
-            cursor = row["end"]
-        parts.append(html.escape(article.text[cursor:]))
-        self.handle.write(f'<article data-article="{html.escape(article.id)}"><h2>{html.escape(article.id)}</h2>'
-                          f'<p>{"".join(parts)}</p></article>\n')
+            self.cursor = row["end"]
+        if article.last:
+            parts.append(html.escape(article.text[self.cursor:]) + "</p></article>\n")
+        self.handle.write("".join(parts))
         self.handle.flush()
 
     def _sentence(self, row: dict[str, Any]) -> str:
@@ -113,101 +142,181 @@ def partial_path(output: Path) -> Path:
     return output.with_name(output.name + ".partial")
 
 
-def _completed_rows(path: Path, fmt: str, finished: bool) -> tuple[list[str], set[str]]:
-    """Lines of whole articles already written, and their ids.
+def _format_of(path: Path) -> str | None:
+    """The format of a previous output, from its first bytes (``None`` when it is empty)."""
+    with open(path, "rb") as handle:
+        head = handle.read(64)
+    if not head:
+        return None
+    if head.startswith(("\ufeff" + ",".join(COLUMNS[:2]) + ",").encode()):
+        return "csv"
+    if head.lstrip().startswith(b"{"):
+        return "jsonl"
+    raise UsageError(f"{path}: is not a jsonl or csv output of stance (it starts with {head[:20]!r}); "
+                     f"delete it or choose another --output")
 
-    In an unfinished file the last article may have been cut mid-way, so it is dropped and tagged
-    again; a line that does not parse marks where the interruption happened.
+
+def _resumable(path: Path, fmt: str) -> Iterator[tuple[str, str]]:
+    """``(article, record as written)`` for each complete row at the start of a previous output.
+
+    Rows are kept up to the first one that is cut short, does not parse, or is not the next index
+    of its article: that is where the interruption happened, and tagging resumes from there.
     """
+    expected: dict[str, int] = {}
+    for article, index, record in (_jsonl_rows(path) if fmt == "jsonl" else _csv_rows(path)):
+        if index != expected.get(article, 0):
+            return
+        expected[article] = index + 1
+        yield article, record
+
+
+def _jsonl_rows(path: Path) -> Iterator[tuple[str, int, str]]:
+    with open(path, "rb") as handle:
+        for raw in handle:
+            try:
+                row = loads(raw.decode("utf-8")) if raw.endswith(b"\n") else None
+            except (UnicodeDecodeError, ValueError):
+                return
+            article, index = (row.get("article"), row.get("index")) if isinstance(row, dict) else (None, None)
+            if not isinstance(article, str) or type(index) is not int:
+                return
+            yield article, index, raw.decode("utf-8")
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[str, int, str]]:
+    """CSV records may span lines (a cell with a line break), so the file is parsed as CSV; a
+    record counts only once the next one has started, or the file ends with its line end."""
+    with open(path, "rb") as raw:
+        raw.seek(max(0, os.path.getsize(path) - 2))
+        ends_cleanly = raw.read() == b"\r\n"
     with open(path, encoding="utf-8-sig", newline="") as handle:
-        lines = [line + "\n" for line in handle.read().split("\n")]
-    lines[-1] = lines[-1][:-1]  # the text after the last newline: empty, or a line cut short
-    if fmt == "csv":
-        lines = lines[1:]
-    kept: list[tuple[str, str]] = []
-    for line in lines:
+        records = csv.reader(handle, strict=True)
+        previous: list[str] | None = None
         try:
-            article = json.loads(line)["article"] if fmt == "jsonl" else next(csv.reader([line]))[0]
-        except (ValueError, KeyError, IndexError, StopIteration):
-            break
-        if not line.endswith("\n"):
-            break
-        kept.append((article, line))
-    if not finished and kept:
-        last = kept[-1][0]
-        kept = [item for item in kept if item[0] != last]
-    return [line for _, line in kept], {article for article, _ in kept}
+            if next(records, None) != list(COLUMNS):
+                return
+            for record in records:
+                if previous is not None:
+                    yield _csv_row(previous)
+                previous = record
+        except (csv.Error, UnicodeDecodeError):
+            ends_cleanly = True  # the record being read is broken; the one before it is whole
+        if previous is not None and ends_cleanly:
+            yield _csv_row(previous)
 
 
-def check_output(output: Path | None, fmt: str, resume: bool) -> None:
+def _csv_row(record: list[str]) -> tuple[str, int, str]:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(record)
+    index = int(record[1]) if len(record) == len(COLUMNS) and record[1].isdigit() else -1
+    return restore(record[0]), index, buffer.getvalue()
+
+
+def check_output(output: str | Path | None, fmt: str, resume: bool,
+                 inputs: Sequence[str | Path] = ()) -> OutputTarget:
     """Every output argument checked before the model loads, so mistakes cost a second."""
     if fmt not in WRITERS:
         raise UsageError(f"unknown --format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    if output is None:
+    if output is None or os.fspath(output) == STDOUT:
         if resume:
             raise UsageError("--resume needs --output FILE: there is nothing to resume on standard output")
-        return
-    check_writable_file(output, "--output")
+        return resolve_output(STDOUT)
+    target = resolve_output(output, "--output", inputs=inputs)
     if resume and fmt == "html":
         raise UsageError("--resume works with --format jsonl or csv (an HTML page cannot be continued)")
+    if resume:
+        if target.in_place or target.path is None:
+            raise UsageError(f"--resume needs a regular file for --output; {target} is a device or a FIFO")
+        source = next((p for p in (partial_path(target.path), target.path) if p.exists()), None)
+        found = _format_of(source) if source else None
+        if found not in (None, fmt):
+            raise UsageError(f"{source}: holds {found} rows but --format is {fmt}; resume with --format {found}, "
+                             f"or delete {source} to start over")
+    return target
 
 
 @contextlib.contextmanager
-def output_sink(output: Path | None, fmt: str, schema: Schema, resume: bool = False,
-                stdout: IO[str] | None = None) -> Iterator[tuple[Any, set[str]]]:
-    """A writer for the chosen format and the article ids a ``--resume`` run can skip.
+def output_sink(output: str | Path | None, fmt: str, schema: Schema, resume: bool = False,
+                inputs: Sequence[str | Path] = ()) -> Iterator[tuple[Any, dict[str, int]]]:
+    """A writer for the chosen format, and how many rows of each article a resumed output holds.
 
-    Output files are written as ``<output>.partial`` and renamed into place at the end, so an
-    interrupted run never leaves a half-written output, yet keeps its finished articles. A resumed
+    A regular output file is written as ``<output>.partial`` and renamed into place at the end, so
+    an interrupted run never leaves a half-written output, yet keeps its finished rows. A resumed
     run rebuilds the partial file under a temporary name (finished rows first) and swaps it in,
-    so an interruption while resuming loses nothing either.
+    so an interruption while resuming loses nothing either. Devices, FIFOs and standard output
+    are written directly.
     """
-    check_output(output, fmt, resume)
-    if output is None:
-        writer = WRITERS[fmt](stdout or sys.stdout, schema)
-        yield writer, set()
-        writer.close()
+    target = check_output(output, fmt, resume, inputs)
+    if target.in_place or target.path is None:
+        with target.open() as handle:
+            writer = WRITERS[fmt](handle, schema)
+            yield writer, {}
+            writer.close()
         return
-    partial = partial_path(output)
-    kept: list[str] = []
-    done: set[str] = set()
-    if resume and partial.exists():
-        kept, done = _completed_rows(partial, fmt, finished=False)
-    elif resume and output.exists():
-        kept, done = _completed_rows(output, fmt, finished=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
+    partial = partial_path(target.path)
+    source = next((p for p in (partial, target.path) if p.exists()), None) if resume else None
+    done: dict[str, int] = {}
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.path.name}.", suffix=".tmp", dir=target.path.parent)
     handle = os.fdopen(fd, "w", encoding="utf-8", newline="")
+    published = False
     try:
         writer = WRITERS[fmt](handle, schema)
-        handle.writelines(kept)
+        for article, record in _resumable(source, fmt) if source else ():
+            handle.write(record)
+            done[article] = done.get(article, 0) + 1
         handle.flush()
         os.replace(tmp, partial)  # the open handle follows the file: later rows append to it
+        published = True
+        start = os.path.getsize(partial)
         yield writer, done
         writer.close()
         handle.close()
-        os.chmod(partial, 0o666 & ~umask())
-        os.replace(partial, output)
-    except KeyboardInterrupt:
-        handle.close()
-        raise Interrupted(f"interrupted; finished articles are kept in {partial}; "
-                          f"rerun with --resume --output {output} to continue") from None
-    except BaseException:
+        os.chmod(partial, target.new_mode())
+        os.replace(partial, target.path)
+    except KeyboardInterrupt as exc:
         handle.close()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        what = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        kept = f"finished rows are kept in {partial}" if published else f"{target} was left as it was"
+        raise Interrupted(f"{what}; {kept}; rerun with --resume --output {target} to continue",
+                          terminated=isinstance(exc, Terminated)) from None
+    except BaseException as exc:
+        empty = published and not done and os.path.getsize(partial) == start  # writers flush every piece
+        with contextlib.suppress(OSError):
+            handle.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(partial if empty else tmp)
+        failure = os_error_of(exc)
+        if failure is not None:
+            kept = "" if empty or not published else f"; finished rows are kept in {partial} for --resume"
+            raise OutputError(f"{target}: cannot be written ({os_reason(failure)}){kept}") from None
         raise
 
 
-def write_tags(tagger: Any, documents: Sequence[Document], output: Path | None, fmt: str,
+@dataclass
+class TagSummary:
+    """What a tagging run wrote: articles finished, rows written, rows kept from a previous run."""
+
+    articles: int = 0
+    rows: int = 0
+    kept: int = 0
+
+
+def write_tags(tagger: Any, documents: Sequence[Document], output: str | Path | None, fmt: str,
                threshold: float | None = None, resume: bool = False,
-               on_article: Callable[[TaggedArticle], None] | None = None) -> int:
-    """Tag documents into ``output`` (standard output when ``None``), skipping the articles a
-    resumed output already holds; ``on_article`` sees each article as it is written."""
-    written = 0
-    with output_sink(output, fmt, tagger.schema, resume) as (writer, done):
-        for article in tag_documents(tagger, [d for d in documents if d.id not in done], threshold):
-            writer.write(article)
-            written += 1
+               on_article: Callable[[TaggedArticle], None] | None = None,
+               inputs: Sequence[str | Path] = ()) -> TagSummary:
+    """Tag documents into ``output`` (standard output when ``None``), continuing after the rows a
+    resumed output already holds; ``on_article`` sees each piece of rows as it is written.
+    ``inputs`` are the paths the documents came from, which the output must not overwrite."""
+    summary = TagSummary()
+    with output_sink(output, fmt, tagger.schema, resume, inputs) as (writer, done):
+        summary.kept = sum(done.values())
+        for piece in tag_documents(tagger, documents, threshold, done=done):
+            writer.write(piece)
+            summary.rows += len(piece.rows)
+            summary.articles += piece.last
             if on_article:
-                on_article(article)
-    return written
+                on_article(piece)
+    return summary

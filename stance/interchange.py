@@ -1,27 +1,23 @@
-"""Export spans to annotation tools (doccano, Label Studio) and import their exports back.
+"""Export spans to annotation tools (doccano, Label Studio) and read their exports back.
 
 Annotators work in a tool, the tagger learns from ``spans.jsonl``: every offset crosses this
 border. Tools count differently (doccano in code points, Label Studio in UTF-16 units, as
-JavaScript does) and may hold an older or re-saved copy of an article (CRLF line ends, edited
-text), so the import converts and repairs offsets but never shifts a span without saying so,
-and refuses rather than guesses when a span's text cannot be found.
+JavaScript does); this module writes and reads both, with offsets in code points of the tool's
+own text. Placing those spans on the corpus's articles is :mod:`stance.importing`.
 """
 
 from __future__ import annotations
 
 import bisect
-import difflib
 import json
-import shutil
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .corpus import ARTICLES_DIR, SCHEMA_FILE, SPANS_FILE, Corpus
+from .corpus import Corpus
 from .errors import AnnotationError, InputError, UsageError
-from .io import atomic_file, read_text
-from .records import Span
+from .io import loads, read_text
+from .outputs import OutputTarget, resolve_output
 from .schema import Schema
 
 #: A tool label is ``"<stance>:<speaker>"``: tools know one label per region, we need two.
@@ -29,22 +25,10 @@ LABEL_SEPARATOR = ":"
 DOCCANO = "doccano"
 LABEL_STUDIO = "label-studio"
 FORMATS = (DOCCANO, LABEL_STUDIO)
-#: Below this word-level similarity a document is another text, not an edited copy of the article.
-MIN_SIMILARITY = 0.5
-
-
-@dataclass
-class ImportResult:
-    """What an import did, for the CLI to report: counts, warnings, and where the old spans went."""
-
-    documents: int
-    spans: int
-    warnings: list[str] = field(default_factory=list)
-    backup: Path | None = None
 
 
 @dataclass(frozen=True)
-class _Mark:
+class Mark:
     """One labelled region as the tool stored it, offsets already in code points of the tool's text."""
 
     start: int
@@ -55,14 +39,14 @@ class _Mark:
 
 
 @dataclass
-class _Document:
+class ToolDocument:
     """A tool document, reduced to what both formats share."""
 
     name: str
     key: Any
     article: str | None
     text: str
-    marks: list[_Mark]
+    marks: list[Mark]
 
 
 def format_label(speaker: str, stance: str) -> str:
@@ -93,29 +77,14 @@ def _from_utf16(offsets: list[int], unit: int) -> int | None:
     return index if index < len(offsets) and offsets[index] == unit else None
 
 
-def _lf(text: str) -> str:
-    """Text with Windows line ends made Unix ones: tools and editors silently convert them."""
-    return text.replace("\r\n", "\n")
-
-
-def _lf_offsets(text: str) -> list[int]:
-    """For every offset of ``text``, the offset in ``_lf(text)``: how CRLF and LF copies line up."""
-    offsets = [0] * (len(text) + 1)
-    removed = 0
-    for index, char in enumerate(text):
-        if char == "\r" and text.startswith("\n", index + 1):
-            removed += 1
-        offsets[index + 1] = index + 1 - removed
-    return offsets
-
-
 # --- export -------------------------------------------------------------------------------------
 
 
-def export_doccano(corpus: Corpus, path: str | Path) -> list[str]:
-    """Write one doccano JSONL document per article; doccano counts code points, as we do."""
+def export_doccano(corpus: Corpus, path: str | Path | OutputTarget) -> list[str]:
+    """Write one doccano JSONL document per article; doccano counts code points, as we do.
+    The output may not be a file of the corpus (see :mod:`stance.outputs`)."""
     notes = 0
-    with atomic_file(path) as handle:
+    with resolve_output(path, "output", corpus=corpus.root).open() as handle:
         for number, aid in enumerate(sorted(corpus.articles), start=1):
             spans = corpus.spans_of(aid)
             notes += sum(1 for span in spans if span.note)
@@ -125,8 +94,9 @@ def export_doccano(corpus: Corpus, path: str | Path) -> list[str]:
     return [f"{notes} span notes were not exported: doccano has no per-span note"] if notes else []
 
 
-def export_label_studio(corpus: Corpus, path: str | Path) -> list[str]:
+def export_label_studio(corpus: Corpus, path: str | Path | OutputTarget) -> list[str]:
     """Write a Label Studio JSON task list, offsets in UTF-16 units and notes in each region's meta."""
+    target = resolve_output(path, "output", corpus=corpus.root)
     tasks = []
     for number, aid in enumerate(sorted(corpus.articles), start=1):
         text = corpus.articles[aid].text
@@ -142,7 +112,7 @@ def export_label_studio(corpus: Corpus, path: str | Path) -> list[str]:
             results.append(result)
         tasks.append({"id": number, "data": {"text": text, "article": aid},
                       "annotations": [{"id": number, "result": results}]})
-    with atomic_file(path) as handle:
+    with target.open() as handle:
         handle.write(json.dumps(tasks, ensure_ascii=False, indent=2) + "\n")
     return []
 
@@ -150,7 +120,25 @@ def export_label_studio(corpus: Corpus, path: str | Path) -> list[str]:
 # --- reading tool files -------------------------------------------------------------------------
 
 
-def _check_format(fmt: str | None, content: str, path: Path) -> str:
+def read_export(path: str | Path, fmt: str | None = None) -> tuple[list[ToolDocument], list[str]]:
+    """The documents of a doccano or Label Studio export (format detected when not given), and
+    warnings about what was not read; a malformed export is an ``AnnotationError``."""
+    path = Path(path)
+    content, decoding = read_text(path)
+    content = content.removeprefix("\ufeff")
+    warnings = [decoding] if decoding else []
+    if not content.strip():
+        raise InputError(f"{path}: is empty; expected a {' or '.join(FORMATS)} export")
+    fmt = check_format(fmt, content, path)
+    try:
+        docs = _read_doccano(content, path) if fmt == DOCCANO else _read_label_studio(content, path, warnings)
+    except (AttributeError, TypeError, KeyError) as exc:  # a field of the wrong JSON type somewhere
+        raise AnnotationError(f"{path}: not a well-formed {fmt} export ({type(exc).__name__}: {exc}); "
+                              f"export it again from the tool") from None
+    return docs, warnings
+
+
+def check_format(fmt: str | None, content: str, path: Path) -> str:
     """The canonical format name; sniffed from content when not given (a list is Label Studio)."""
     if fmt is not None:
         name = fmt.lower().replace("_", "-").replace("labelstudio", LABEL_STUDIO)
@@ -168,6 +156,9 @@ def _check_format(fmt: str | None, content: str, path: Path) -> str:
 def _span_text(text: str, start: Any, end: Any, where: str) -> str:
     """The marked text, or an error: offsets outside the tool's own text mean a broken export."""
     ints = all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end))
+    if ints and start == end:
+        raise AnnotationError(f"{where}: empty span (start = end = {start}); a span must mark at least one "
+                              f"character: fix or delete it in the tool")
     if not ints or not 0 <= start < end <= len(text):
         raise AnnotationError(f"{where}: offsets {start!r}-{end!r} are outside the document text (0-{len(text)})")
     return text[start:end]
@@ -183,7 +174,7 @@ def _article_hint(*sources: Any) -> str | None:
     return None
 
 
-def _read_doccano(content: str, path: Path) -> list[_Document]:
+def _read_doccano(content: str, path: Path) -> list[ToolDocument]:
     """Split on LF only: U+2028 inside a text is not a line end for JSONL."""
     docs = []
     for number, line in enumerate(content.split("\n"), start=1):
@@ -191,7 +182,7 @@ def _read_doccano(content: str, path: Path) -> list[_Document]:
             continue
         where = f"{path.name}:{number}"
         try:
-            data = json.loads(line)
+            data = loads(line)
         except json.JSONDecodeError as exc:
             hint = " (a JSON list is a Label Studio export)" if line.lstrip().startswith("[") else ""
             raise AnnotationError(f"{where}: not valid JSON ({exc.msg}){hint}") from None
@@ -207,15 +198,15 @@ def _read_doccano(content: str, path: Path) -> list[_Document]:
                 raise AnnotationError(f"{name}: label {index} is {entry!r}; expected [start, end, \"LABEL\"]")
             start, end, label = entry
             text = _span_text(data["text"], start, end, f"{name}: label {index}")
-            marks.append(_Mark(start, end, text, label))
-        docs.append(_Document(name, data.get("id", number), _article_hint(data, data.get("meta")),
+            marks.append(Mark(start, end, text, label))
+        docs.append(ToolDocument(name, data.get("id", number), _article_hint(data, data.get("meta")),
                               data["text"], marks))
     return docs
 
 
-def _read_label_studio(content: str, path: Path, warnings: list[str]) -> list[_Document]:
+def _read_label_studio(content: str, path: Path, warnings: list[str]) -> list[ToolDocument]:
     try:
-        tasks = json.loads(content)
+        tasks = loads(content)
     except json.JSONDecodeError as exc:
         hint = " (one object per line is a doccano export)" if exc.msg == "Extra data" else ""
         raise AnnotationError(f"{path.name}:{exc.lineno}: not valid JSON ({exc.msg}){hint}") from None
@@ -248,204 +239,9 @@ def _read_label_studio(content: str, path: Path, warnings: list[str]) -> list[_D
             notes = (result.get("meta") or {}).get("text") or []
             note = "\n".join(map(str, notes)) if isinstance(notes, list) else str(notes)
             for label in value.get("labels") or [None]:
-                marks.append(_Mark(start, end, text, label, note or None))
+                marks.append(Mark(start, end, text, label, note or None))
         if skipped:
             warnings.append(f"{name}: {skipped} results that are not text labels were not imported")
-        docs.append(_Document(name, task.get("id", number), _article_hint(data, task.get("meta"), data.get("meta")),
+        docs.append(ToolDocument(name, task.get("id", number), _article_hint(data, task.get("meta"), data.get("meta")),
                               data["text"], marks))
     return docs
-
-
-# --- matching documents to articles -------------------------------------------------------------
-
-
-def _existing_articles(folder: Path, warnings: list[str]) -> dict[str, str]:
-    articles = {}
-    for file in sorted(folder.glob("*.txt")) if folder.is_dir() else []:
-        articles[file.stem], warning = read_text(file)
-        if warning:
-            warnings.append(warning)
-    return articles
-
-
-def _article_id(doc: _Document, existing: dict[str, str]) -> str:
-    """The article a document belongs to: said explicitly, else the article with the same text."""
-    aid = doc.article
-    if aid is None:
-        same = [a for a, text in existing.items() if text == doc.text]
-        same = same or [a for a, text in existing.items() if _lf(text) == _lf(doc.text)]
-        aid = same[0] if same else f"doc-{doc.key}"
-    if Path(aid).name != aid or aid.startswith(".") or "\\" in aid:
-        raise AnnotationError(f"{doc.name}: article id {aid!r} cannot be a file name in {ARTICLES_DIR}/")
-    return aid
-
-
-def _similarity(a: str, b: str) -> float:
-    """Share of words in common: an edited article stays high, another article falls low."""
-    return difflib.SequenceMatcher(None, a.split(), b.split()).ratio()
-
-
-def _variants(text: str) -> list[str]:
-    """The span text as it may be stored with either line-end convention."""
-    lf = _lf(text)
-    return list(dict.fromkeys([text, lf, lf.replace("\n", "\r\n")]))
-
-
-def _nearest(article: str, text: str, near: int) -> tuple[int, int] | None:
-    """The occurrence of ``text`` closest to where the tool had it: edits shift text locally."""
-    best: tuple[int, int] | None = None
-    for needle in _variants(text):
-        pos = article.find(needle)
-        while pos >= 0:
-            if best is None or abs(pos - near) < abs(best[0] - near):
-                best = (pos, pos + len(needle))
-            pos = article.find(needle, pos + 1)
-    return best
-
-
-def _place(doc: _Document, aid: str, article: str, schema: Schema, warnings: list[str]) -> list[Span]:
-    """Spans of ``doc`` on the article text as stored, converting or moving offsets only when the
-    span's own text proves where it belongs."""
-    crlf = doc.text != article and _lf(doc.text) == _lf(article)
-    if doc.text != article and not crlf:
-        similarity = _similarity(doc.text, article)
-        if similarity < MIN_SIMILARITY:
-            raise AnnotationError(
-                f"{doc.name}: text is entirely different from {ARTICLES_DIR}/{aid}.txt "
-                f"({similarity:.0%} of words in common); give the document another article id")
-    doc_lf, article_lf = (_lf_offsets(doc.text), _lf_offsets(article)) if crlf else ([], [])
-    spans, converted, moved = [], 0, 0
-    for index, mark in enumerate(doc.marks, start=1):
-        try:
-            speaker, stance = parse_label(mark.label, schema)
-        except AnnotationError as exc:
-            raise AnnotationError(f"{doc.name}: span {index}: {exc}") from None
-        start, end = mark.start, mark.end
-        if crlf:
-            start = bisect.bisect_left(article_lf, doc_lf[start])
-            end = bisect.bisect_left(article_lf, doc_lf[end])
-        if _lf(article[start:end]) != _lf(mark.text):
-            found = _nearest(article, mark.text, start)
-            if found is None:
-                raise AnnotationError(
-                    f"{doc.name}: span {index} ({mark.label}, {mark.start}-{mark.end}) marks {mark.text!r}, "
-                    f"which is not in {ARTICLES_DIR}/{aid}.txt; fix the span in the tool or restore the article")
-            (start, end), moved = found, moved + 1
-        elif (start, end) != (mark.start, mark.end):
-            converted += 1
-        spans.append(Span(aid, start, end, article[start:end], speaker, stance, mark.note))
-    if crlf:
-        warnings.append(f"{doc.name}: line ends differ from {ARTICLES_DIR}/{aid}.txt (CRLF vs LF); "
-                        f"offsets converted, {converted} spans moved")
-    if moved:
-        warnings.append(f"{doc.name}: {moved} spans moved to match their text in {ARTICLES_DIR}/{aid}.txt")
-    return spans
-
-
-def _unique(spans: list[Span], warnings: list[str]) -> list[Span]:
-    """Drop exact duplicates (with a warning); refuse one region holding two different positions,
-    which the corpus validator would reject anyway."""
-    kept: dict[tuple[Any, ...], Span] = {}
-    labels: dict[tuple[str, int, int], Span] = {}
-    for span in spans:
-        key = (span.article, span.start, span.end, span.speaker, span.stance)
-        other = labels.setdefault((span.article, span.start, span.end), span)
-        if other.position != span.position:
-            raise AnnotationError(
-                f"{span.article} {span.start}-{span.end} {span.text!r} has two labels "
-                f"({format_label(other.speaker, other.stance)}, {format_label(span.speaker, span.stance)}); "
-                f"mark each position on the words that hold it")
-        kept.setdefault(key, span)
-    if len(kept) < len(spans):
-        warnings.append(f"{len(spans) - len(kept)} duplicate spans were dropped")
-    return sorted(kept.values(), key=lambda s: (s.article, s.start, s.end, s.stance, s.speaker))
-
-
-# --- import -------------------------------------------------------------------------------------
-
-
-def _backup(spans_path: Path) -> Path:
-    """Copy the spans about to be replaced under a fresh name: hand labels are hours of work."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    backup = spans_path.with_name(f"{spans_path.name}.bak-{stamp}")
-    number = 1
-    while backup.exists():
-        number += 1
-        backup = spans_path.with_name(f"{spans_path.name}.bak-{stamp}-{number}")
-    shutil.copy2(spans_path, backup)
-    return backup
-
-
-def _line_article(line: str) -> str | None:
-    try:
-        data = json.loads(line)
-    except json.JSONDecodeError:
-        return None
-    return data.get("article") if isinstance(data, dict) else None
-
-
-def import_annotations(path: str | Path, corpus_dir: str | Path, fmt: str | None = None,
-                       *, force: bool = False) -> ImportResult:
-    """Replace the spans of the exported articles in ``corpus_dir/spans.jsonl`` with the spans of
-    a doccano or Label Studio export; spans of other articles stay as they were.
-
-    Everything is read and checked before anything is written, so a refused import leaves the
-    corpus untouched; new article files and the spans are each written atomically.
-    """
-    path, root = Path(path), Path(corpus_dir)
-    if fmt is not None:
-        _check_format(fmt, "", path)
-    if not root.is_dir():
-        raise InputError(f"{root}: not a directory; expected an annotation folder with {SCHEMA_FILE}")
-    schema = Schema.load(root / SCHEMA_FILE)
-    spans_path = root / SPANS_FILE
-    if spans_path.exists() and not force and spans_path.read_bytes().strip():
-        raise UsageError(f"{spans_path} already holds spans; pass --force to replace it (a backup is kept)")
-    content, decoding = read_text(path)
-    content = content.removeprefix("\ufeff")
-    warnings = [decoding] if decoding else []
-    if not content.strip():
-        raise InputError(f"{path}: is empty; expected a {' or '.join(FORMATS)} export")
-    fmt = _check_format(fmt, content, path)
-    try:
-        docs = _read_doccano(content, path) if fmt == DOCCANO else _read_label_studio(content, path, warnings)
-    except (AttributeError, TypeError, KeyError) as exc:  # a field of the wrong JSON type somewhere
-        raise AnnotationError(f"{path}: not a well-formed {fmt} export ({type(exc).__name__}: {exc}); "
-                              f"export it again from the tool") from None
-    folder = root / ARTICLES_DIR
-    existing = _existing_articles(folder, warnings)
-    new_articles: dict[str, str] = {}
-    owners: dict[str, str] = {}
-    spans: list[Span] = []
-    for doc in docs:
-        aid = _article_id(doc, existing)
-        if aid in owners:
-            raise AnnotationError(f"{doc.name} and {owners[aid]} are both article {aid!r}; keep one of them")
-        owners[aid] = doc.name
-        if aid not in existing:
-            new_articles[aid] = doc.text
-        spans.extend(_place(doc, aid, existing.get(aid, doc.text), schema, warnings))
-    spans = _unique(spans, warnings)
-    folder.mkdir(exist_ok=True)
-    for aid, text in new_articles.items():
-        with atomic_file(folder / f"{aid}.txt") as handle:
-            handle.write(text)
-    if new_articles:
-        warnings.append(f"{len(new_articles)} new article files written ({', '.join(sorted(new_articles))}); "
-                        f"add their metadata to articles.jsonl")
-    backup = None
-    others: list[str] = []
-    old = spans_path.read_text(encoding="utf-8") if spans_path.exists() else ""
-    if old.strip():
-        backup = _backup(spans_path)
-        lines = [line for line in old.split("\n") if line.strip()]  # "\n" only: JSON may hold U+2028
-        warnings.append(f"the previous {SPANS_FILE} ({len(lines)} spans) was kept as {backup}")
-        others = [line for line in lines if _line_article(line) not in owners]
-        if others:
-            warnings.append(f"{len(others)} spans of articles absent from {path.name} were kept as they were")
-    with atomic_file(spans_path) as handle:
-        for line in others:
-            handle.write(line + "\n")
-        for span in spans:
-            handle.write(json.dumps(span.to_dict(), ensure_ascii=False) + "\n")
-    return ImportResult(documents=len(docs), spans=len(spans), warnings=warnings, backup=backup)

@@ -10,7 +10,7 @@ from the verified base instead of being copied into every model directory.
 
 from __future__ import annotations
 
-import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import __version__
 from .attribution import Attribution, attribute
 from .baselines import TfidfBaseline, load_baseline
 from .calibration import Calibration
@@ -26,7 +27,8 @@ from .config import TrainConfig
 from .encoder import BASE_ENCODER_NAME, base_encoder_dir, load_encoder, load_tokenizer, weights_sha256
 from .errors import ModelError, UsageError
 from .features import ATTRIBUTION_FLAGS, alias_patterns, attribution_matrix, cue_patterns, matches
-from .io import write_json
+from .io import loads, write_json
+from .outputs import check_parent
 from .records import Sentence
 from .schema import Schema
 
@@ -41,6 +43,9 @@ CALIBRATION_NAME = "calibration.json"
 BASELINES_DIR = "baselines"
 TFIDF_DIR = f"{BASELINES_DIR}/tfidf"
 REQUIRED_FILES = (WEIGHTS_NAME, CONFIG_NAME, SCHEMA_NAME, ENCODER_INFO_NAME, "tokenizer.json")
+#: Written into every model folder: what makes a folder ours to replace (``stance train --output``).
+MARKER_NAME = "stance-model.json"
+MARKER = {"format": "stance-model", "format_version": 1, "stance_version": __version__}
 
 
 class StanceNet(nn.Module):
@@ -273,6 +278,7 @@ class StanceTagger:
         names = set(self.net.trained_parameter_names(self.config.trainable_layers))
         tensors = {k: v.detach().contiguous() for k, v in self.net.state_dict().items() if k in names}
         save_file(tensors, str(directory / WEIGHTS_NAME), metadata={"format": "pt"})
+        write_json(directory / MARKER_NAME, MARKER)
         write_json(directory / CONFIG_NAME, self.config.to_dict())
         write_json(directory / SCHEMA_NAME, self.schema.to_dict())
         write_json(directory / ENCODER_INFO_NAME, self.encoder_info)
@@ -311,6 +317,9 @@ class StanceTagger:
         except (SafetensorError, OSError, ValueError) as exc:
             raise ModelError(f"{directory / WEIGHTS_NAME}: corrupted weights ({exc}); retrain with `stance train`") from None
         expected = set(net.trained_parameter_names(config.trainable_layers))
+        if not all(bool(torch.isfinite(t).all()) for t in tensors.values()):
+            raise ModelError(f"{directory / WEIGHTS_NAME}: holds non-finite weights (training diverged); "
+                             f"retrain with a lower learning_rate")
         if set(tensors) != expected:
             raise ModelError(f"{directory / WEIGHTS_NAME}: holds {len(tensors)} tensors, expected {len(expected)} "
                              f"for this config; the directory is inconsistent, retrain with `stance train`")
@@ -350,8 +359,30 @@ def check_model_dir(directory: Path) -> None:
         raise ModelError(f"{directory}: not a complete model directory (missing {', '.join(missing)}); retrain with `stance train`")
 
 
+def check_model_output(directory: str | Path) -> Path:
+    """Where a model may be written, checked before any training: a new path, an empty folder or
+    a model folder (ours to replace). Anything else is somebody's data, which replacing would
+    delete, so it is refused. Returns the folder with symlinks resolved."""
+    given = os.fspath(directory)
+    target = Path(os.path.realpath(given))
+    if target == Path.cwd():
+        raise UsageError(f"{given}: is the current folder; give the model its own folder, such as models/mine")
+    check_parent(target, given, "--output")
+    if not target.exists():
+        return target
+    if not target.is_dir():
+        raise UsageError(f"{given}: is a file; expected a folder for the model (a new path, an empty folder "
+                         f"or a model written by `stance train`)")
+    entries = sorted(os.listdir(target))
+    if not entries or MARKER_NAME in entries or set(REQUIRED_FILES) <= set(entries):
+        return target
+    shown = ", ".join(entries[:3]) + (f" and {len(entries) - 3} more" if len(entries) > 3 else "")
+    raise UsageError(f"{given}: is a folder that is not a stance model (it holds {shown}), and training would "
+                     f"replace it; choose a new or empty folder, or remove this one yourself")
+
+
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
         raise ModelError(f"{path}: corrupted ({exc}); retrain with `stance train`") from None

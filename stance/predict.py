@@ -1,23 +1,26 @@
 """Tagging articles: sentences in, one row per sentence out, streamed in bounded windows.
 
-Sentences from consecutive articles are pooled into windows of up to ``WINDOW`` sentences (an
-article longer than that is scored alone, in one window of its own) so small articles still make
-full batches, while memory stays flat on archives of any size and each article's rows are
-yielded as soon as its window is done.
+Sentences of consecutive articles are pooled into windows of up to ``WINDOW`` sentences, so small
+articles still make full batches; a longer article is scored a window at a time. Rows come out as
+soon as their window is scored, so memory stays flat on archives of any size and on one huge
+article alike, and an interrupted run keeps every row already written.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .attribution import Attribution
 from .errors import InputError, UsageError
-from .io import SNIFF_BYTES, decode_text, read_text, refuse_binary
+from .io import SNIFF_BYTES, file_kind, os_reason, read_stream, read_text, refuse_binary, text_files
 from .records import Sentence
 from .segment import split_sentences
 
@@ -31,40 +34,60 @@ STDIN = "-"
 @dataclass(frozen=True)
 class Document:
     """An input to tag: its id in the output (the file name without ``.txt``, relative to the
-    directory given; ``stdin`` for standard input) and its path (``None`` for standard input)."""
+    directory given; ``stdin`` for standard input), its path (``None`` for standard input) and a
+    note about the id (a file name that is not UTF-8 is escaped)."""
 
     id: str
     path: Path | None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
 class TaggedArticle:
+    """Rows of one article as they are scored: the whole article, or a piece of a long one
+    (``first`` and ``last`` say which); ``warning`` comes with the first piece."""
+
     id: str
     text: str
     rows: list[dict[str, Any]]
     warning: str | None = None
+    first: bool = True
+    last: bool = True
 
 
-def collect_documents(paths: Sequence[str]) -> list[Document]:
-    """Resolve the command line's inputs before any model loads, so mistakes fail in a second."""
+def collect_documents(paths: Sequence[str], skipped: list[str] | None = None) -> list[Document]:
+    """Resolve the command line's inputs before any model loads, so mistakes fail in a second.
+
+    In a directory, ``*.txt`` entries that are not regular files or that resolve outside it are
+    never read: they are described in ``skipped`` when a list is given, else the first is an error.
+    FIFOs and devices given by name (``<(...)``, ``/dev/stdin``) are read as streams.
+    """
     documents: list[Document] = []
     for given in paths or [STDIN]:
         if given == STDIN:
             documents.append(Document("stdin", None))
             continue
         path = Path(given)
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*.txt") if p.is_file())
+        mode = _mode(path)
+        if mode is None:
+            raise InputError(f"{path}: no such file or directory")
+        if stat.S_ISDIR(mode):
+            files, refused = text_files(path, path, recursive=True)
+            entries = [f"{entry}: {reason}" for entry, reason in refused]
+            if entries and (skipped is None or not files):
+                more = f" (and {len(entries) - 1} more)" if len(entries) > 1 else ""
+                raise InputError(f"{entries[0]}{more}")
             if not files:
                 raise InputError(f"{path}: directory has no .txt files; expected articles saved as .txt")
-            documents += [Document(_doc_id(p, path), p) for p in files]
-        elif path.is_file():
-            documents.append(Document(path.stem, path))
+            (skipped if skipped is not None else []).extend(entries)
+            documents += [_document(p.relative_to(path).with_suffix("").as_posix(), p) for p in files]
+        elif stat.S_ISREG(mode):
+            _sniff(path)
+            documents.append(_document(path.stem, path))
+        elif stat.S_ISFIFO(mode) or stat.S_ISCHR(mode):
+            documents.append(_document(path.stem, path))  # a stream: sniffed as it is read
         else:
-            raise InputError(f"{path}: no such file or directory")
-    for document in documents:
-        if document.path is not None:
-            _sniff(document.path)
+            raise InputError(f"{path}: is a {file_kind(mode)}; expected a text file, a directory or a pipe")
     seen: set[str] = set()
     for document in documents:
         if document.id in seen:
@@ -73,23 +96,44 @@ def collect_documents(paths: Sequence[str]) -> list[Document]:
     return documents
 
 
+def _mode(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({os_reason(exc)})") from None
+
+
+def _document(name: str, path: Path) -> Document:
+    """A document whose id is valid UTF-8 even when the file name is not, so every output stays
+    valid UTF-8: undecodable bytes are written ``\\xNN``, and the note says so."""
+    escaped = _escape(name)
+    note = None if escaped == name else (f"{_escape(str(path))}: file name is not valid UTF-8; its rows use "
+                                         f"the id {escaped} (bytes that are not UTF-8 written as \\xNN)")
+    return Document(escaped, path, note)
+
+
+def _escape(name: str) -> str:
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
 def _sniff(path: Path) -> None:
     """Refuse unreadable or binary inputs up front, before minutes go into loading and tagging."""
     try:
         with open(path, "rb") as handle:
             head = handle.read(SNIFF_BYTES)
     except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+        raise InputError(f"{path}: cannot be read ({os_reason(exc)})") from None
     refuse_binary(head, str(path))
 
 
-def _doc_id(path: Path, root: Path) -> str:
-    return path.relative_to(root).with_suffix("").as_posix()
-
-
 def read_document(document: Document) -> tuple[str, str | None]:
+    """The text of a document and a warning about how it was decoded, if any."""
     if document.path is None:
-        return decode_text(sys.stdin.buffer.read(), "stdin")
+        if sys.stdin is None:
+            raise InputError("standard input is closed; pipe text in (`... | stance tag -`) or give files")
+        return read_stream(sys.stdin.buffer, "stdin")
     return read_text(document.path)
 
 
@@ -103,10 +147,11 @@ def held_positions(probs: np.ndarray, speaker_probs: np.ndarray,
 
 def sentence_rows(article: str, sentences: list[Sentence], stance_probs: np.ndarray, speaker_probs: np.ndarray,
                   stances: Sequence[str], speakers: Sequence[str], none: str,
-                  threshold: float | np.ndarray) -> list[dict[str, Any]]:
-    """The output contract: held positions (probability >= threshold) plus the top one repeated."""
+                  threshold: float | np.ndarray, first_index: int = 0) -> list[dict[str, Any]]:
+    """The output contract: held positions (probability >= threshold) plus the top one repeated.
+    ``first_index`` is the index of the first sentence given, when rows come a piece at a time."""
     rows = []
-    for index, (sentence, probs, speaker) in enumerate(zip(sentences, stance_probs, speaker_probs)):
+    for index, (sentence, probs, speaker) in enumerate(zip(sentences, stance_probs, speaker_probs), first_index):
         positions = [{"speaker": speakers[k], "stance": stances[s], "score": round(p, 4)}
                      for s, k, p in held_positions(probs, speaker, threshold)]
         top = positions[0] if positions else {"speaker": None, "stance": none,
@@ -116,33 +161,64 @@ def sentence_rows(article: str, sentences: list[Sentence], stance_probs: np.ndar
     return rows
 
 
-def tag_documents(tagger: Any, documents: Iterable[Document], threshold: float | None = None,
-                  window: int = WINDOW) -> Iterator[TaggedArticle]:
-    """Tag documents in order, yielding each article as soon as its sentences are scored."""
+@dataclass
+class _Article:
+    """An article being tagged: its sentences, and the first one this run tags (after a resume)."""
+
+    document: Document
+    text: str
+    warning: str | None
+    sentences: list[Sentence]
+    attributions: list[Attribution]
+    start: int
+
+
+def tag_documents(tagger: Any, documents: Iterable[Document], threshold: float | np.ndarray | None = None,
+                  window: int = WINDOW, done: Mapping[str, int] | None = None) -> Iterator[TaggedArticle]:
+    """Tag documents in order, yielding rows as soon as their window is scored.
+
+    ``done`` maps an article id to the number of its rows a previous, interrupted run already
+    wrote: tagging continues from the next sentence, and an article with every row done is skipped.
+    Attribution reads each article whole when it is read, so scoring it in windows changes nothing.
+    """
     threshold = tagger.thresholds if threshold is None else threshold
-    pending: list[tuple[Document, str, str | None, list[Sentence]]] = []
+    done = done or {}
+    pending: list[tuple[_Article, int, int]] = []  # (article, first sentence, end) awaiting scores
     count = 0
     limit = min(window, tagger.batch_size)  # the first rows appear after one batch, not a full window
 
-    def flush() -> Iterator[TaggedArticle]:
-        texts = [s.text for *_, sentences in pending for s in sentences]
-        attributions = [a for _, text, _, sentences in pending for a in tagger.attribute(text, sentences)]
+    def score() -> Iterator[TaggedArticle]:
+        texts = [s.text for article, a, b in pending for s in article.sentences[a:b]]
+        attributions = [x for article, a, b in pending for x in article.attributions[a:b]]
         stance_probs, speaker_probs = tagger.predict_all(texts, attributions)
         offset = 0
-        for document, text, warning, sentences in pending:
-            end = offset + len(sentences)
-            rows = sentence_rows(document.id, sentences, stance_probs[offset:end], speaker_probs[offset:end],
-                                 tagger.stances, tagger.speakers, tagger.schema.none, threshold)
+        for article, a, b in pending:
+            end = offset + b - a
+            rows = sentence_rows(article.document.id, article.sentences[a:b], stance_probs[offset:end],
+                                 speaker_probs[offset:end], tagger.stances, tagger.speakers, tagger.schema.none,
+                                 threshold, first_index=a)
             offset = end
-            yield TaggedArticle(document.id, text, rows, warning)
+            first = a == article.start
+            yield TaggedArticle(article.document.id, article.text, rows, article.warning if first else None,
+                                first, b == len(article.sentences))
 
     for document in documents:
         text, warning = read_document(document)
         sentences = split_sentences(text)
-        if pending and count + len(sentences) > limit:
-            yield from flush()
-            pending, count, limit = [], 0, window
-        pending.append((document, text, warning, sentences))
-        count += len(sentences)
+        start = min(done.get(document.id, 0), len(sentences))
+        if start and start == len(sentences):
+            continue
+        warning = "; ".join(w for w in (document.note, warning) if w) or None
+        article = _Article(document, text, warning, sentences, tagger.attribute(text, sentences), start)
+        if not sentences:
+            pending.append((article, 0, 0))
+        while start < len(sentences):
+            end = min(len(sentences), start + limit - count)
+            pending.append((article, start, end))
+            count += end - start
+            start = end
+            if count >= limit:
+                yield from score()
+                pending, count, limit = [], 0, window
     if pending:
-        yield from flush()
+        yield from score()

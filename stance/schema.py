@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SchemaError
+from .io import loads
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -101,7 +102,7 @@ class Schema:
     def load(cls, path: str | Path) -> "Schema":
         path = Path(path)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise SchemaError(f"{path}: no such file; a corpus needs a schema.json") from None
         except json.JSONDecodeError as exc:
@@ -158,7 +159,9 @@ def schema_problems(data: Any) -> list[str]:
         names[key] = seen
     for key in ("voice", "other"):
         value = data.get(key)
-        if value is not None and "speakers" in names and value not in names["speakers"]:
+        if value is not None and not isinstance(value, str):
+            problems.append(f"'{key}' must be the name of one speaker (a string) or null, got {value!r}")
+        elif value is not None and "speakers" in names and value not in names["speakers"]:
             problems.append(f"'{key}' is {value!r}, which is not one of the speakers {sorted(names['speakers'])}")
     if data.get("other") is not None and data.get("other") == data.get("voice"):
         problems.append("'other' and 'voice' name the same speaker; a named source is never the article's own voice")

@@ -27,7 +27,7 @@ from .encoder import base_encoder_dir, load_encoder
 from .errors import StanceError
 from .evaluate import SECTIONS, evaluate_systems, section_title, split_articles, table_rows
 from .io import atomic_directory
-from .model import BASELINES_DIR, StanceNet, StanceTagger, build_net, encoder_info_for, encoder_layers
+from .model import BASELINES_DIR, StanceNet, StanceTagger, build_net, check_model_output, encoder_info_for, encoder_layers
 from .records import Position, Sentence
 from .schema import Schema
 from .written import EXAMPLES_FILE
@@ -106,6 +106,9 @@ def fit_tagger(data: TrainingSet, schema: Schema, config: TrainConfig, progress:
     net.eval()
     for parameter in net.parameters():
         parameter.requires_grad_(False)
+    if not all(bool(torch.isfinite(p).all()) for p in net.parameters()):
+        raise StanceError(f"training diverged (the weights are no longer finite numbers) with learning_rate = "
+                          f"{config.learning_rate}; lower it in the config file")
     return tagger
 
 
@@ -261,6 +264,7 @@ def training_rows(corpus: Corpus, config: TrainConfig) -> tuple[list[dict[str, A
 
 def train_model(corpus: Corpus, config: TrainConfig, output: str | Path, progress: Progress | None = None) -> TrainReport:
     """Train on the corpus minus its evaluation articles, evaluate on them, save atomically."""
+    output = check_model_output(output)  # before any training: never replace somebody's folder
     rows, written = training_rows(corpus, config)
     notes = []
     if not corpus.spans:

@@ -14,15 +14,8 @@ from hypothesis import strategies as st
 
 from stance.corpus import Corpus, load_corpus, validate_corpus
 from stance.errors import AnnotationError, UsageError
-from stance.interchange import (
-    LABEL_SEPARATOR,
-    ImportResult,
-    export_doccano,
-    export_label_studio,
-    format_label,
-    import_annotations,
-    utf16_offsets,
-)
+from stance.importing import ImportResult, import_annotations
+from stance.interchange import LABEL_SEPARATOR, export_doccano, export_label_studio, format_label, utf16_offsets
 from stance.records import Article, Span
 from stance.schema import Schema
 

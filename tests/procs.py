@@ -1,0 +1,54 @@
+"""Helpers for tests that run the real CLI in the background and interrupt it at a chosen moment.
+
+An interruption test must not pass or fail by timing luck: it waits until the temporary or staging
+path it aims at exists, signals only then, and reports whether it ever existed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+def start(*args: str, **kwargs: Any) -> subprocess.Popen:
+    """``stance ARGS`` as a background process (stdout and stderr captured unless given)."""
+    kwargs.setdefault("stdout", subprocess.PIPE)
+    kwargs.setdefault("stderr", subprocess.PIPE)
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", **kwargs.pop("env", {})}
+    return subprocess.Popen([sys.executable, "-m", "stance.cli", *args], env=env, **kwargs)
+
+
+def wait_for(condition: Callable[[], bool], process: subprocess.Popen, timeout: float = 300) -> bool:
+    """Poll ``condition`` until it holds (True) or the process ends first or time runs out (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        if process.poll() is not None:
+            return condition()
+        time.sleep(0.002)
+    return False
+
+
+def temporaries(folder: Path, prefix: str) -> list[Path]:
+    """Hidden temporary paths (``.<prefix>….tmp``) in ``folder``."""
+    return [p for p in folder.iterdir() if p.name.startswith(f".{prefix}") and p.name.endswith(".tmp")]
+
+
+def snapshot(root: Path) -> dict[str, bytes | str]:
+    """Every entry below ``root``: file bytes, symlink targets, folders; to compare states exactly."""
+    state: dict[str, bytes | str] = {}
+    for path in sorted(root.rglob("*")):
+        name = path.relative_to(root).as_posix()
+        if path.is_symlink():
+            state[name] = f"-> {os.readlink(path)}"
+        elif path.is_dir():
+            state[name] = "dir"
+        else:
+            state[name] = path.read_bytes()
+    return state
