@@ -21,4 +21,5 @@ def test_notebook_executes_and_reports(trained_model, monkeypatch):
     assert "held-out (guardian-en)" in text and "majority" in text and "tfidf" in text
     assert "sentences differ from gold" in text
     images = [out for out in outputs if "image/png" in out.get("data", {})]
-    assert len(images) == 2  # per-stance F1 bars and the confusion matrix
+    assert len(images) == 3  # per-stance F1 bars, the confusion matrix, the reliability curves
+    assert "dev, reporting half" in text and "ECE" in "".join(cell.source for cell in notebook.cells)
