@@ -3,10 +3,12 @@
 Measured in one process on the same weights and the same sentences (sentences of the training
 articles, repeated): the naive loop (eval mode, ``torch.no_grad``, default threads, one
 sentence per call, tokenized per call, same encoder and heads), the predictor as ``stance tag``
-ships it (segmentation excluded from both), and a 2048^3 float32 matmul. Each is timed three
-times, interleaved; medians are reported. Peak memory and per-sentence time are measured in
-child processes at 1x, 4x and 16x the input, and for the real CLI tagging one 50 MB article
-(single run; the goal is under 2 GB). The last two lines are ``speedup <X>x`` and
+ships it (segmentation excluded from both), and a 2048^3 float32 matmul. Those rates are timed
+three times, interleaved, and their medians reported; every other figure says whether it is a
+median or a single run. Peak memory and per-sentence time are measured in child processes at 1x,
+4x and 16x the input, and for the real CLI tagging one 50 MB article (the goal is under 2 GB).
+Agreement with float32 is measured on distinct held-out and dev sentences, for the reported
+positions and, separately, as the largest score difference. The last two lines are ``speedup <X>x`` and
 ``efficiency <Y>`` (achieved useful FLOP/s of the predictor over the float32 matmul peak). The
 predictor runs as shipped: its encoder in bfloat16 where the CPU has native bfloat16, which the
 benchmark states together with the share of sentences whose answers equal float32's.
@@ -64,7 +66,7 @@ def naive(tagger, texts: list[str]) -> None:
             encoded = tagger.tokenizer(tagger.config.text_prefix + text, truncation=True,
                                        max_length=tagger.config.max_length, return_tensors="pt")
             pooled = tagger.net.embed(encoded["input_ids"], encoded["attention_mask"])
-            stance_logits, speaker_logits = tagger.net.heads(pooled, torch.from_numpy(tagger.cues([text])))
+            stance_logits, speaker_logits = tagger.net.heads(pooled, *tagger.extras([text], None))
             torch.sigmoid(stance_logits), torch.softmax(speaker_logits, -1)
 
 
@@ -88,20 +90,29 @@ def matmul_peak(repeats: int = 5) -> float:
     return repeats * 2 * 2048 ** 3 / (time.perf_counter() - started)
 
 
-def agreement(tagger, texts: list[str], precision: str) -> float:
-    """Share of sentences whose reported positions (stances over threshold, and their speakers)
-    are identical in ``precision`` and in float32."""
-    import numpy as np
+def evaluation_sentences() -> list[str]:
+    """Distinct sentences no model was trained on: the held-out and development articles."""
+    from stance.corpus import load_corpus
+    from stance.dataset import article_rows
+
+    corpus = load_corpus(REPO / "annotations")
+    return list(dict.fromkeys(row["text"] for row in article_rows(corpus, corpus.split.evaluation)))
+
+
+def agreement(tagger, texts: list[str], precision: str) -> tuple[float, float]:
+    """Share of sentences whose reported positions (stances at their thresholds, and their
+    speakers) are identical in ``precision`` and in float32, and the largest score difference."""
+    from stance.evaluate import predicted_positions
 
     def positions(probs, speakers):
-        held = probs >= tagger.config.threshold
-        return [tuple((s, int(np.argmax(speakers[i, s]))) for s in np.flatnonzero(held[i])) for i in range(len(probs))]
+        return [tuple((s, k) for s, k, _ in held) for held in predicted_positions(probs, speakers, tagger.thresholds)]
 
-    shipped = positions(*tagger.predict_all(texts))
+    shipped = tagger.predict_all(texts)
     tagger.set_precision("float32")
-    reference = positions(*tagger.predict_all(texts))
+    reference = tagger.predict_all(texts)
     tagger.set_precision(precision)
-    return sum(a == b for a, b in zip(shipped, reference)) / len(texts)
+    same = sum(a == b for a, b in zip(positions(*shipped), positions(*reference))) / len(texts)
+    return same, float(abs(shipped[0] - reference[0]).max())
 
 
 def flops_per_sentence(tagger, texts: list[str]) -> float:
@@ -228,13 +239,15 @@ def main() -> int:
         times["peak"].append(matmul_peak())
     naive_rate, predictor_rate, peak = (statistics.median(times[k]) for k in ("naive", "predictor", "peak"))
 
-    same = agreement(tagger, predictor_texts, precision)
+    held_out = evaluation_sentences()
+    same, largest = agreement(tagger, held_out, precision)
     print(f"machine: {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads")
-    print(f"predictor precision: {precision} encoder (naive loop: float32); predictions identical to float32 "
-          f"on {100 * same:.1f}% of {len(predictor_texts)} sentences")
+    print(f"predictor precision: {precision} encoder (naive loop: float32); on {len(held_out)} distinct held-out and "
+          f"dev sentences no model was trained on, reported positions identical to float32 on {100 * same:.1f}%, "
+          f"largest stance-score difference {largest:.4f} (single run)")
     print(f"start-up: `stance --help` {startup_seconds('--help'):.2f} s, argument error "
-          f"{startup_seconds('tag', '--format', 'xml', '-'):.2f} s (torch is not imported)")
-    print(f"model load time: {load_seconds:.2f} s")
+          f"{startup_seconds('tag', '--format', 'xml', '-'):.2f} s (median of {RUNS}; torch is not imported)")
+    print(f"model load time: {load_seconds:.2f} s (single run)")
     print(f"naive loop: {naive_rate:.1f} sentences/s (runs: {', '.join(f'{r:.1f}' for r in times['naive'])}; "
           f"{naive_count} sentences)")
     print(f"predictor: {predictor_rate:.1f} sentences/s (runs: {', '.join(f'{r:.1f}' for r in times['predictor'])}; "
@@ -252,7 +265,7 @@ def main() -> int:
         out = subprocess.run([sys.executable, __file__, "--model", str(model), "--child", str(count)],
                              capture_output=True, text=True, check=True)
         figures = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"memory at {count} sentences: peak RSS {figures['peak_rss_mb']:.0f} MB, "
+        print(f"memory at {count} sentences (single run): peak RSS {figures['peak_rss_mb']:.0f} MB, "
               f"{figures['ms_per_sentence']:.2f} ms/sentence")
     first, later, seconds = big_article_memory(model)
     print(f"one 50 MB article through `stance tag` (single run): first rows after {seconds:.0f} s; peak RSS "

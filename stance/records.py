@@ -26,8 +26,8 @@ class Position:
 
 
 @dataclass(frozen=True)
-class Mention:
-    """Words of an article naming who holds a position (its source), possibly in another sentence."""
+class Sentence:
+    """A sentence of an article: ``text`` is ``article_text[start:end]``."""
 
     start: int
     end: int
@@ -37,8 +37,14 @@ class Mention:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Mention":
+    def from_dict(cls, data: dict[str, Any]) -> "Sentence":
         return cls(start=data["start"], end=data["end"], text=data["text"])
+
+
+@dataclass(frozen=True)
+class Mention(Sentence):
+    """Words of an article naming who holds a position (its source), possibly in another sentence:
+    the same offsets record as a sentence, named for what it marks."""
 
 
 @dataclass(frozen=True)
@@ -79,22 +85,6 @@ class Span:
             note=data.get("note"),
             source=None if source is None else Mention.from_dict(source),
         )
-
-
-@dataclass(frozen=True)
-class Sentence:
-    """A sentence of an article: ``text`` is ``article_text[start:end]``."""
-
-    start: int
-    end: int
-    text: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Sentence":
-        return cls(start=data["start"], end=data["end"], text=data["text"])
 
 
 @dataclass(frozen=True)
