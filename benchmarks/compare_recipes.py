@@ -25,7 +25,7 @@ from stance.config import TrainConfig
 from stance.corpus import load_corpus
 from stance.dataset import article_rows
 from stance.evaluate import cross_validate, evaluate_systems
-from stance.train import TrainingSet, fit_systems, new_tagger, training_rows
+from stance.train import cached_fitter, training_rows
 
 #: The recipe as it was before the development set (frozen linear heads, mentions only), the
 #: candidates the development-set issue lists, and the default with one part removed at a time.
@@ -55,17 +55,7 @@ def main() -> int:
         if args.only and name not in args.only:
             continue
         config = replace(TrainConfig(), **overrides)
-        cache = vectors.setdefault(config.text_prefix, {})
-        encoder = new_tagger(corpus.schema, config)
-
-        def fit(rows, config=config, cache=cache, encoder=encoder):
-            texts = [row["text"] for row in rows]
-            missing = [t for t in dict.fromkeys(texts) if t not in cache]
-            if missing:
-                cache.update(zip(missing, encoder.embed(encoder.tokenize(missing))))
-            pooled = torch.stack([cache[t] for t in texts])
-            return fit_systems(TrainingSet.from_rows(rows, corpus), corpus.schema, config, pooled=pooled)
-
+        fit = cached_fitter(corpus, config, vectors.setdefault(config.text_prefix, {}))
         rows, written = training_rows(corpus, config)
         fit(rows + written)  # encode once, outside the timing
         started = time.perf_counter()

@@ -27,7 +27,15 @@ from .encoder import base_encoder_dir, load_encoder
 from .errors import StanceError
 from .evaluate import SECTIONS, evaluate_systems, section_title, split_articles, table_rows
 from .io import atomic_directory
-from .model import BASELINES_DIR, StanceNet, StanceTagger, build_net, check_model_output, encoder_info_for, encoder_layers
+from .model import (
+    BASELINES_DIR,
+    StanceNet,
+    StanceTagger,
+    build_net,
+    check_model_output,
+    encoder_info_for,
+    encoder_layers,
+)
 from .records import Position, Sentence
 from .schema import Schema
 from .written import EXAMPLES_FILE
@@ -252,6 +260,25 @@ def fit_systems(data: TrainingSet, schema: Schema, config: TrainConfig,
         "tfidf": model.tfidf or TfidfBaseline(stances, speakers).fit(data.texts, data.labels),
         "majority": MajorityBaseline(stances, speakers).fit(data.texts, data.labels),
     }
+
+
+def cached_fitter(corpus: Corpus, config: TrainConfig,
+                  cache: dict[str, torch.Tensor] | None = None) -> Callable[[Sequence[dict[str, Any]]], dict[str, Any]]:
+    """``fit_systems`` over corpus rows that encodes each distinct sentence once, for the many fits
+    of cross-validation and recipe comparison (the frozen vectors do not depend on the heads).
+    ``cache`` may be shared between configs that use the same encoder and prefix."""
+    vectors = {} if cache is None else cache
+    encoder = new_tagger(corpus.schema, config)
+
+    def fit(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        texts = [row["text"] for row in rows]
+        missing = [text for text in dict.fromkeys(texts) if text not in vectors]
+        if missing:
+            vectors.update(zip(missing, encoder.embed(encoder.tokenize(missing))))
+        pooled = torch.stack([vectors[text] for text in texts])
+        return fit_systems(TrainingSet.from_rows(rows, corpus), corpus.schema, config, pooled=pooled)
+
+    return fit
 
 
 def training_rows(corpus: Corpus, config: TrainConfig) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -126,10 +126,8 @@ def test_cross_validation_with_one_training_story_says_so(split_corpus):
 def test_the_model_learns_the_real_corpus_across_stories(base_encoder, tmp_path):
     """Story CV on the real training articles (the written sentences on the training side): the
     model must beat the majority baseline by at least 0.3 macro-F1 and get most speakers right.
-    Sentence vectors are computed once and shared by the folds, as compare_recipes.py does."""
-    import torch
-
-    from stance.train import TrainingSet, fit_systems, new_tagger
+    Sentence vectors are computed once and shared by the folds."""
+    from stance.train import cached_fitter
 
     root = tmp_path / "corpus"
     shutil.copytree(ANNOTATIONS, root, ignore=shutil.ignore_patterns("agreement"))
@@ -138,17 +136,6 @@ def test_the_model_learns_the_real_corpus_across_stories(base_encoder, tmp_path)
     (root / "passages.jsonl").unlink()
     corpus = load_corpus(root)
     config = TrainConfig(calibration_folds=0)
-    vectors: dict[str, torch.Tensor] = {}
-    encoder = new_tagger(corpus.schema, config)
-
-    def fit(rows):
-        texts = [r["text"] for r in rows]
-        missing = [t for t in dict.fromkeys(texts) if t not in vectors]
-        if missing:
-            vectors.update(zip(missing, encoder.embed(encoder.tokenize(missing))))
-        pooled = torch.stack([vectors[t] for t in texts])
-        return fit_systems(TrainingSet.from_rows(rows, corpus), corpus.schema, config, pooled=pooled)
-
-    result = cross_validate(corpus, config, fit)
+    result = cross_validate(corpus, config, cached_fitter(corpus, config))
     assert result["model"]["macro_f1"] >= result["majority"]["macro_f1"] + 0.3, result["model"]["macro_f1"]
     assert result["model"]["attribution_accuracy"] >= 0.6
