@@ -51,7 +51,7 @@ MUTANTS = [
      "decided = [_decided(ours, our_threshold), _decided(theirs, their_threshold)]",
      "decided = [_decided(ours, our_threshold), _decided(ours, our_threshold)]", ["tests/test_evaluate.py"]),
     ("calibration thresholds ignored", "stance/model.py", "return np.asarray(self.calibration.thresholds, np.float32)",
-     "return np.full(len(self.stances), self.config.threshold, np.float32)", ["tests/test_cli.py"]),
+     "return np.full(len(self.stances), self.config.threshold, np.float32)", ["tests/test_predict.py"]),
     ("model folder written in place", "stance/io.py", "os.replace(tmp, target)",
      "shutil.rmtree(target, ignore_errors=True); shutil.copytree(tmp, target)",
      ["tests/test_outputs.py", "tests/test_interrupts.py", "tests/test_errors.py"]),

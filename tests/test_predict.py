@@ -62,3 +62,21 @@ def test_bfloat16_encoder_gives_the_float32_answers(trained_model):
     same = ((reduced[0] >= threshold) == (reference[0] >= threshold)).all(1).mean()
     assert same >= 0.96 and np.abs(reduced[0] - reference[0]).max() < 0.05
     assert tagger.set_precision("auto") in ("float32", "bfloat16")
+
+
+def test_tagging_reports_each_stance_at_the_models_calibrated_threshold(trained_model):
+    """The thresholds fitted out of fold travel with the model and decide what `tag` reports."""
+    from dataclasses import replace
+
+    tagger = StanceTagger.from_pretrained(trained_model)
+    assert tagger.calibration is not None
+    np.testing.assert_allclose(tagger.thresholds, tagger.calibration.thresholds)
+    document = [Document("frtech-fr", ANNOTATIONS / "articles" / "frtech-fr.txt")]
+
+    def reported(threshold=None):
+        return sorted(p["score"] for a in tag_documents(tagger, document, threshold) for r in a.rows for p in r["positions"])
+
+    every = reported(threshold=0.0)  # every stance of every sentence
+    cut = every[len(every) // 2]
+    tagger.calibration = replace(tagger.calibration, thresholds=(cut,) * len(tagger.stances))
+    assert reported() == [s for s in every if s >= cut] and 0 < len(reported()) < len(every)
