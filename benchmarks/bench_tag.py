@@ -49,10 +49,10 @@ def ensure_model(model: str | None) -> Path:
         return Path(model)
     from stance.config import TrainConfig
     from stance.corpus import load_corpus
-    from stance.train import train_model
+    from stance.pipeline import train_and_save
 
     directory = Path(tempfile.mkdtemp(prefix="stance-bench-")) / "model"
-    train_model(load_corpus(REPO / "annotations"), TrainConfig(epochs=5), directory)
+    train_and_save(load_corpus(REPO / "annotations"), TrainConfig(epochs=5), directory)
     return directory
 
 
@@ -102,7 +102,7 @@ def evaluation_sentences() -> list[str]:
 def agreement(tagger, texts: list[str], precision: str) -> tuple[float, float]:
     """Share of sentences whose reported positions (stances at their thresholds, and their
     speakers) are identical in ``precision`` and in float32, and the largest score difference."""
-    from stance.evaluate import predicted_positions
+    from stance.evaluation import predicted_positions
 
     def positions(probs, speakers):
         return [tuple((s, k) for s, k, _ in held) for held in predicted_positions(probs, speakers, tagger.thresholds)]

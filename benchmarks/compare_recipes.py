@@ -24,8 +24,8 @@ import torch
 from stance.config import TrainConfig
 from stance.corpus import load_corpus
 from stance.dataset import article_rows
-from stance.evaluate import cross_validate, evaluate_systems
-from stance.train import cached_fitter, training_rows
+from stance.evaluation import cross_validate, evaluate_systems
+from stance.training import cached_fitter, training_rows
 
 #: The recipe as it was before the development set (frozen linear heads, mentions only), the
 #: candidates the development-set issue lists, and the default with one part removed at a time.

@@ -29,27 +29,27 @@ REPO = Path(__file__).resolve().parents[1]
 #: (name, file, original text, mutated text, tests that should catch it)
 MUTANTS = [
     ("threshold >= becomes >", "stance/predict.py", "np.flatnonzero(probs >= threshold)", "np.flatnonzero(probs > threshold)",
-     ["tests/test_evaluate.py"]),
+     ["tests/test_evaluation.py"]),
     ("positions not sorted by probability", "stance/predict.py", "key=lambda s: -probs[s]", "key=lambda s: s",
-     ["tests/test_evaluate.py"]),
+     ["tests/test_evaluation.py"]),
     ("none row scores the top stance", "stance/predict.py", "round(1.0 - float(probs.max(initial=0.0)), 4)",
      "round(float(probs.max(initial=0.0)), 4)", ["tests/test_predict.py"]),
-    ("training reads every article", "stance/train.py", "article_rows(corpus, corpus.training_ids) if corpus.spans",
-     "article_rows(corpus) if corpus.spans", ["tests/test_train.py"]),
-    ("CV keeps evaluation stories", "stance/evaluate.py", "training = set(corpus.training_ids)",
-     "training = set(corpus.articles) - set(corpus.heldout)", ["tests/test_train.py"]),
+    ("training reads every article", "stance/training.py", "article_rows(corpus, corpus.training_ids) if corpus.spans",
+     "article_rows(corpus) if corpus.spans", ["tests/test_training.py"]),
+    ("CV keeps evaluation stories", "stance/evaluation.py", "training = set(corpus.training_ids)",
+     "training = set(corpus.articles) - set(corpus.heldout)", ["tests/test_training.py"]),
     ("dev stories leak into training", "stance/corpus.py", "evaluation = set(self.split.evaluation)",
-     "evaluation = set(self.split.heldout)", ["tests/test_train.py", "tests/test_corpus.py"]),
-    ("speaker accuracy ignores the speaker", "stance/evaluate.py",
+     "evaluation = set(self.split.heldout)", ["tests/test_training.py", "tests/test_corpus.py"]),
+    ("speaker accuracy ignores the speaker", "stance/evaluation.py",
      "right += (index[p.stance], speaker_index[p.speaker]) in pairs", "right += bool(predicted[row, index[p.stance]])",
-     ["tests/test_evaluate.py"]),
-    ("attribution accuracy counts every gold position", "stance/evaluate.py",
-     "found += bool(predicted[row, index[p.stance]])", "found += 1", ["tests/test_evaluate.py"]),
-    ("undefined F1 counted as 0", "stance/evaluate.py", "out=np.full(np.shape(tp), np.nan)",
-     "out=np.zeros(np.shape(tp))", ["tests/test_evaluate.py"]),
-    ("paired lead compares a system with itself", "stance/evaluate.py",
+     ["tests/test_evaluation.py"]),
+    ("attribution accuracy counts every gold position", "stance/evaluation.py",
+     "found += bool(predicted[row, index[p.stance]])", "found += 1", ["tests/test_evaluation.py"]),
+    ("undefined F1 counted as 0", "stance/evaluation.py", "out=np.full(np.shape(tp), np.nan)",
+     "out=np.zeros(np.shape(tp))", ["tests/test_evaluation.py"]),
+    ("paired lead compares a system with itself", "stance/evaluation.py",
      "decided = [_decided(ours, our_threshold), _decided(theirs, their_threshold)]",
-     "decided = [_decided(ours, our_threshold), _decided(ours, our_threshold)]", ["tests/test_evaluate.py"]),
+     "decided = [_decided(ours, our_threshold), _decided(ours, our_threshold)]", ["tests/test_evaluation.py"]),
     ("calibration thresholds ignored", "stance/model.py", "return np.asarray(self.calibration.thresholds, np.float32)",
      "return np.full(len(self.stances), self.config.threshold, np.float32)", ["tests/test_predict.py"]),
     ("model folder written in place", "stance/io.py",
@@ -70,7 +70,7 @@ def _copy(repo: Path, scratch: Path) -> None:
 
 
 def run(mutant: tuple[str, str, str, str, list[str]], repo: Path = REPO) -> str:
-    name, file, original, mutated, tests = mutant
+    _name, file, original, mutated, tests = mutant
     with tempfile.TemporaryDirectory(prefix="mutant-") as folder:
         scratch = Path(folder) / "repo"
         _copy(repo, scratch)

@@ -326,7 +326,7 @@ class _Reader:
         toks = tokens(self.masked, sentence.start, cue.start() if cue else hi)
         subject = after(toks, subject=True)
         span = _offsets(toks, subject)
-        if span is None or (subject[1] < len(toks) and toks[subject[1]].text in _DASHES):
+        if span is None or subject is None or (subject[1] < len(toks) and toks[subject[1]].text in _DASHES):
             return None
         if any(t.capitalised for t in toks[1:subject[1]]) or self.speakers.speaker(self.text[span[0]:span[1]]):
             return span

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .dataset import multi_hot
 from .errors import ModelError
 from .records import Position, Sentence
 
@@ -32,15 +33,17 @@ class _Baseline:
 
     def _targets(self, labels: Sequence[Sequence[Position]]) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
         """Multi-hot stances per sentence, and every gold position as (row, stance, speaker)."""
-        stance_index = {s: i for i, s in enumerate(self.stances)}
-        speaker_index = {s: i for i, s in enumerate(self.speakers)}
-        y = np.zeros((len(labels), len(self.stances)), np.int64)
-        held = []
-        for row, positions in enumerate(labels):
-            for position in positions:
-                y[row, stance_index[position.stance]] = 1
-                held.append((row, stance_index[position.stance], speaker_index[position.speaker]))
-        return y, held
+        stances, speakers = multi_hot(labels, self.stances, self.speakers)
+        held = [(int(row), int(stance), int(speaker)) for row, stance, speaker in np.argwhere(speakers)]
+        return stances.astype(np.int64), held
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Probability of each stance per sentence ``(n, S)``."""
+        raise NotImplementedError
+
+    def predict_speaker_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Probability of each speaker per sentence and stance ``(n, S, K)``."""
+        raise NotImplementedError
 
     def predict_all(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         return self.predict_proba(texts), self.predict_speaker_proba(texts)
@@ -69,7 +72,7 @@ class MajorityBaseline(_Baseline):
 
     kind = "majority"
 
-    def fit(self, texts: Sequence[str], labels: Sequence[Sequence[Position]]) -> "MajorityBaseline":
+    def fit(self, texts: Sequence[str], labels: Sequence[Sequence[Position]]) -> MajorityBaseline:
         y, held = self._targets(labels)
         self.stance_rate_ = y.mean(0).astype(np.float32) if len(y) else np.zeros(len(self.stances), np.float32)
         counts = np.full((len(self.stances), len(self.speakers)), 1e-3, np.float32)
@@ -106,7 +109,7 @@ class TfidfBaseline(_Baseline):
         return TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.ngram_range), sublinear_tf=True,
                                lowercase=True, vocabulary=vocabulary)
 
-    def fit(self, texts: Sequence[str], labels: Sequence[Sequence[Position]]) -> "TfidfBaseline":
+    def fit(self, texts: Sequence[str], labels: Sequence[Sequence[Position]]) -> TfidfBaseline:
         from sklearn.linear_model import LogisticRegression
 
         vectorizer = self._vectorizer()
@@ -141,7 +144,8 @@ class TfidfBaseline(_Baseline):
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         logits = self._features(texts) @ self.stance_coef_.T + self.stance_intercept_
-        return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+        probs: np.ndarray = (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+        return probs
 
     def predict_speaker_proba(self, texts: Sequence[str]) -> np.ndarray:
         logits = self._features(texts) @ self.speaker_coef_.T + self.speaker_intercept_
@@ -169,7 +173,7 @@ def load_baseline(directory: str | Path) -> _Baseline:
         arrays = load_file(str(directory / ARRAYS_NAME))
         cls = BASELINES[params.pop("kind")]
     except (OSError, ValueError, KeyError, SafetensorError) as exc:
-        raise ModelError(f"{directory}: baseline is missing or corrupted ({exc}); retrain with `stance train`") from None
+        raise ModelError(f"{directory}: baseline is missing or corrupted ({exc}); retrain the model") from None
     learned = {k: params.pop(k) for k in list(params) if k.endswith("_")}
     if "ngram_range" in params:
         params["ngram_range"] = tuple(params["ngram_range"])

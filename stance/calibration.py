@@ -22,7 +22,8 @@ _EPS = 1e-6
 
 def logit(probs: np.ndarray) -> np.ndarray:
     clipped = np.clip(probs, _EPS, 1 - _EPS)
-    return np.log(clipped / (1 - clipped))
+    out: np.ndarray = np.log(clipped / (1 - clipped))
+    return out
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,8 @@ class Calibration:
 
     def apply(self, probs: np.ndarray) -> np.ndarray:
         z = logit(probs) * np.asarray(self.scale, np.float32) + np.asarray(self.shift, np.float32)
-        return (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
+        out: np.ndarray = (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {"scale": list(self.scale), "shift": list(self.shift), "thresholds": list(self.thresholds)}
@@ -96,12 +98,12 @@ def expected_calibration_error(probs: np.ndarray, truth: np.ndarray, bins: int =
 
 def reliability(probs: np.ndarray, truth: np.ndarray, bins: int = ECE_BINS) -> list[dict[str, list[float | int]]]:
     """Per stance, the points of a reliability diagram: mean score, observed frequency and count per bin."""
-    curves = []
+    curves: list[dict[str, list[float | int]]] = []
     for s in range(probs.shape[1]):
         p, y = probs[:, s], truth[:, s].astype(float)
         which = np.minimum((p * bins).astype(int), bins - 1)
         used = [b for b in range(bins) if (which == b).any()]
+        counts: list[float | int] = [int((which == b).sum()) for b in used]
         curves.append({"score": [float(p[which == b].mean()) for b in used],
-                       "observed": [float(y[which == b].mean()) for b in used],
-                       "count": [int((which == b).sum()) for b in used]})
+                       "observed": [float(y[which == b].mean()) for b in used], "count": counts})
     return curves

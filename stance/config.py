@@ -59,7 +59,7 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Any, source: str = "config") -> "TrainConfig":
+    def from_dict(cls, data: Any, source: str = "config") -> TrainConfig:
         """Build a config, rejecting unknown keys and wrong types with the field named."""
         if not isinstance(data, dict):
             raise ConfigError(f"{source}: expected a JSON object of training settings, got {type(data).__name__}")
@@ -76,7 +76,7 @@ class TrainConfig:
         return config
 
     @classmethod
-    def load(cls, path: str | Path) -> "TrainConfig":
+    def load(cls, path: str | Path) -> TrainConfig:
         path = Path(path)
         if path.is_dir():
             raise UsageError(f"{path}: is a directory; expected a JSON config file")

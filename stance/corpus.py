@@ -7,16 +7,15 @@ problem is reported as ``file:line: what is wrong`` so users can go straight to 
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import AnnotationError, InputError, Problem
-from .io import loads, read_jsonl, text_files
+from .io import read_jsonl, text_files
 from .records import Article, Example, Passage, Position, Span
-from .schema import Schema, schema_problems
+from .schema import Schema, line_of, read_schema
 from .written import EXAMPLES_FILE, PASSAGES_FILE, read_examples, read_passages
 
 SCHEMA_FILE = "schema.json"
@@ -166,35 +165,28 @@ def load_corpus(root: str | Path) -> Corpus:
     result = validate_corpus(root)
     if result.corpus is None:
         first = result.problems[0]
-        more = f" (and {len(result.problems) - 1} more; run `stance validate {root}`)" if len(result.problems) > 1 else ""
+        more = f" (and {len(result.problems) - 1} more; validate the folder to list them all)" if len(result.problems) > 1 else ""
         raise AnnotationError(f"{first}{more}", [str(p) for p in result.problems])
     return result.corpus
 
 
 def _read_schema(root: Path, problems: list[Problem]) -> Schema | None:
-    path = root / SCHEMA_FILE
-    if not path.exists():
-        problems.append(Problem(str(path), 1, f"missing; an annotation folder needs {SCHEMA_FILE}"))
-        return None
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = loads(text)
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(str(path), 1, f"not valid UTF-8 at byte {exc.start}; save it as UTF-8"))
-        return None
-    except json.JSONDecodeError as exc:
-        problems.append(Problem(str(path), exc.lineno, f"not valid JSON ({exc.msg})"))
-        return None
-    found = schema_problems(data)
-    for message in found:
-        quoted = re.search(r"'([^']+)'", message)
-        problems.append(Problem(str(path), _line_of(text, quoted.group(1) if quoted else ""), message))
-    return None if found else Schema.from_dict(data, str(path))
+    schema, found = read_schema(root / SCHEMA_FILE)
+    problems.extend(found)
+    return schema
 
 
-def _line_of(text: str, needle: str) -> int:
-    index = text.find(f'"{needle}"') if needle else -1
-    return text.count("\n", 0, index) + 1 if index >= 0 else 1
+def read_article(path: Path) -> str:
+    """An article file exactly as stored: strict UTF-8 and line ends kept (``newline=""``), since
+    span offsets index this text. The corpus and import both read articles here, so import can
+    never place offsets on a decoding the corpus would then refuse. Raises ``UnicodeDecodeError``;
+    :func:`not_utf8` says it as a problem."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        return handle.read()
+
+
+def not_utf8(path: Path, error: UnicodeDecodeError) -> Problem:
+    return Problem(str(path), 1, f"not valid UTF-8 at byte {error.start}; save it as UTF-8")
 
 
 def _read_articles(root: Path, problems: list[Problem]) -> dict[str, Article]:
@@ -219,12 +211,11 @@ def _read_articles(root: Path, problems: list[Problem]) -> dict[str, Article]:
                 metadata[data["id"]] = data
     articles: dict[str, Article] = {}
     for aid, path in texts.items():
-        with open(path, encoding="utf-8", newline="") as handle:
-            try:
-                text = handle.read()
-            except UnicodeDecodeError as exc:
-                problems.append(Problem(str(path), 1, f"not valid UTF-8 at byte {exc.start}; save it as UTF-8"))
-                continue
+        try:
+            text = read_article(path)
+        except UnicodeDecodeError as error:
+            problems.append(not_utf8(path, error))
+            continue
         data = metadata.get(aid, {})
         articles[aid] = Article(
             id=aid,
@@ -256,8 +247,7 @@ def _read_spans(root: Path, schema: Schema, articles: dict[str, Article], proble
     if not path.exists():
         return []
     spans: list[Span] = []
-    by_key: dict[tuple[Any, ...], int] = {}
-    by_offsets: dict[tuple[str, int, int], tuple[int, Position]] = {}
+    ledger = SpanLedger()
     for line, data, error in read_jsonl(path):
         where = str(path)
         message = error or span_problem(data, schema, articles)
@@ -265,22 +255,49 @@ def _read_spans(root: Path, schema: Schema, articles: dict[str, Article], proble
             problems.append(Problem(where, line, message))
             continue
         span = Span.from_dict(data)
-        key = (span.article, span.start, span.end, span.speaker, span.stance)
-        offsets = (span.article, span.start, span.end)
-        if key in by_key:
-            problems.append(Problem(where, line, f"duplicate of line {by_key[key]}"))
+        clash = ledger.add(span, f"line {line}")
+        if clash is not None:
+            problems.append(Problem(where, line, clash.message))
             continue
-        if offsets in by_offsets and by_offsets[offsets][1] != span.position:
-            first, position = by_offsets[offsets]
-            problems.append(
-                Problem(where, line, f"same offsets as line {first} ({position.speaker}/{position.stance}) "
-                        f"with different labels; mark each position on the words that hold it")
-            )
-            continue
-        by_key[key] = line
-        by_offsets.setdefault(offsets, (line, span.position))
         spans.append(span)
     return sorted(spans, key=lambda s: (s.article, s.start, s.end, s.stance, s.speaker))
+
+
+@dataclass(frozen=True)
+class Clash:
+    """A span meeting one seen before: the same position again (``duplicate``), or other labels on
+    the same offsets (``conflict``)."""
+
+    kind: str
+    first: str
+    position: Position
+
+    @property
+    def message(self) -> str:
+        if self.kind == "duplicate":
+            return f"duplicate of {self.first}"
+        return (f"same offsets as {self.first} ({self.position.speaker}/{self.position.stance}) with different "
+                f"labels; mark each position on the words that hold it")
+
+
+class SpanLedger:
+    """The one rule for spans that meet, applied by the validator and by import alike."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[str, int, int], tuple[str, Position]] = {}
+        self._exact: dict[tuple[str, int, int, Position], str] = {}
+
+    def add(self, span: Span, where: str) -> Clash | None:
+        """Record a span (``where`` names it in messages), or say how it clashes with an earlier one."""
+        offsets = (span.article, span.start, span.end)
+        if (*offsets, span.position) in self._exact:
+            return Clash("duplicate", self._exact[(*offsets, span.position)], span.position)
+        if offsets in self._seen and self._seen[offsets][1] != span.position:
+            first, position = self._seen[offsets]
+            return Clash("conflict", first, position)
+        self._exact[(*offsets, span.position)] = where
+        self._seen.setdefault(offsets, (where, span.position))
+        return None
 
 
 def span_problem(data: Any, schema: Schema, articles: dict[str, Article]) -> str | None:
@@ -354,16 +371,16 @@ def _read_split(root: Path, articles: dict[str, Article], problems: list[Problem
     for key in SPLIT_KEYS:
         ids = data.get(key, [] if key != "heldout" else None)
         if not isinstance(ids, list) or not all(isinstance(a, str) for a in ids):
-            problems.append(Problem(str(path), _line_of(text, key), f"'{key}' is not a list of article ids; {expected}"))
+            problems.append(Problem(str(path), line_of(text, key), f"'{key}' is not a list of article ids; {expected}"))
             ids = []
         for aid in ids:
             if aid not in articles:
-                problems.append(Problem(str(path), _line_of(text, aid), f"{key} article {aid!r} has no file"))
+                problems.append(Problem(str(path), line_of(text, aid), f"{key} article {aid!r} has no file"))
         if len(set(ids)) != len(ids):
-            problems.append(Problem(str(path), _line_of(text, key), f"an article is listed twice in '{key}'; list each once"))
+            problems.append(Problem(str(path), line_of(text, key), f"an article is listed twice in '{key}'; list each once"))
         lists[key] = list(dict.fromkeys(aid for aid in ids if aid in articles))
     for aid in sorted(set(lists["heldout"]) & set(lists["dev"])):
-        problems.append(Problem(str(path), _line_of(text, aid), f"{aid!r} is both held out and dev; choose one"))
+        problems.append(Problem(str(path), line_of(text, aid), f"{aid!r} is both held out and dev; choose one"))
     for aid in sorted(set(lists["dev_reporting"]) - set(lists["dev"])):
-        problems.append(Problem(str(path), _line_of(text, aid), f"dev_reporting article {aid!r} is not in 'dev'"))
+        problems.append(Problem(str(path), line_of(text, aid), f"dev_reporting article {aid!r} is not in 'dev'"))
     return Split(*(tuple(lists[key]) for key in SPLIT_KEYS))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 
@@ -28,6 +28,21 @@ if TYPE_CHECKING:
 
 #: Pseudo article ids for the written examples and passages, which belong to no article or story.
 EXAMPLES_ID, PASSAGES_ID = "examples", "passages"
+
+class SentenceRow(TypedDict):
+    """One sentence of the table, the record training and evaluation pass around: ``positions``
+    are :class:`Position` dicts (read them with :func:`positions_of`); ``story`` groups an article
+    with its translations; written sentences have pseudo articles (``examples``, ``passages/<n>``)."""
+
+    article: str
+    story: str
+    language: str
+    index: int
+    start: int
+    end: int
+    text: str
+    positions: list[dict[str, str]]
+
 
 #: Formats ``stance dataset`` writes: JSONL for any tool, Parquet for pandas, R and Arrow.
 TABLE_FORMATS = ("jsonl", "parquet")
@@ -47,10 +62,10 @@ def project(sentences: list[Sentence], spans: Iterable[Span]) -> list[list[Posit
     return [sorted(positions) for positions in held]
 
 
-def article_rows(corpus: Corpus, article_ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
+def article_rows(corpus: Corpus, article_ids: Iterable[str] | None = None) -> list[SentenceRow]:
     """One row per sentence of the given articles (all by default), with projected positions."""
     story_of = {aid: story for story, members in corpus.stories().items() for aid in members}
-    rows: list[dict[str, Any]] = []
+    rows: list[SentenceRow] = []
     for aid in article_ids if article_ids is not None else corpus.articles:
         article = corpus.articles[aid]
         sentences = split_sentences(article.text)
@@ -70,7 +85,7 @@ def article_rows(corpus: Corpus, article_ids: Iterable[str] | None = None) -> li
     return rows
 
 
-def written_rows(corpus: Corpus) -> list[dict[str, Any]]:
+def written_rows(corpus: Corpus) -> list[SentenceRow]:
     """The written examples and passage sentences as rows of the same table.
 
     Examples sit under the pseudo article ``examples``; each passage is a pseudo article
@@ -82,22 +97,27 @@ def written_rows(corpus: Corpus) -> list[dict[str, Any]]:
     return rows
 
 
-def _written_row(article: str, index: int, example: Example) -> dict[str, Any]:
+def _written_row(article: str, index: int, example: Example) -> SentenceRow:
     return {"article": article, "story": article.split("/")[0], "language": example.language, "index": index,
             "start": 0, "end": len(example.text), "text": example.text,
             "positions": [p.to_dict() for p in example.positions]}
 
 
-def sentence_table(corpus: Corpus, *, include_examples: bool = False) -> "datasets.Dataset":
+def sentence_table(corpus: Corpus, *, include_examples: bool = False) -> datasets.Dataset:
     """The sentence table as a ``datasets.Dataset`` users can filter, inspect and export."""
     import datasets
 
-    datasets.disable_progress_bars()  # a library prints no bars of its own; the CLI owns stderr
     rows = article_rows(corpus) + (written_rows(corpus) if include_examples else [])
-    return datasets.Dataset.from_list(rows, features=_features())
+    shown = datasets.is_progress_bar_enabled()
+    datasets.disable_progress_bars()  # a library prints no bars of its own; the caller owns stderr
+    try:
+        return datasets.Dataset.from_list(rows, features=_features())
+    finally:
+        if shown:
+            datasets.enable_progress_bars()
 
 
-def _features() -> "datasets.Features":
+def _features() -> datasets.Features:
     import datasets
 
     position = {"speaker": datasets.Value("string"), "stance": datasets.Value("string")}
@@ -115,11 +135,11 @@ def _features() -> "datasets.Features":
     )
 
 
-def positions_of(row: dict[str, Any]) -> list[Position]:
+def positions_of(row: SentenceRow) -> list[Position]:
     return [Position.from_dict(p) for p in row["positions"]]
 
 
-def write_table(table: "datasets.Dataset", output: str | Path | OutputTarget, fmt: str | None = None) -> str:
+def write_table(table: datasets.Dataset, output: str | Path | OutputTarget, fmt: str | None = None) -> str:
     """Write the table by the output rules of :mod:`stance.outputs` (atomically onto a file, in
     place into a device, ``-`` for standard output); the format comes from ``fmt`` or the file
     name (default JSONL)."""
@@ -138,8 +158,14 @@ def write_table(table: "datasets.Dataset", output: str | Path | OutputTarget, fm
 
 def label_arrays(labels: Sequence[Sequence[Position]], schema: Schema) -> tuple[np.ndarray, np.ndarray]:
     """Multi-hot stances ``(n, S)`` and, per stance, multi-hot speakers ``(n, S, K)``."""
-    stance_index = {name: i for i, name in enumerate(schema.stance_names)}
-    speaker_index = {name: i for i, name in enumerate(schema.speaker_names)}
+    return multi_hot(labels, schema.stance_names, schema.speaker_names)
+
+
+def multi_hot(labels: Sequence[Sequence[Position]], stance_names: Sequence[str],
+              speaker_names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`label_arrays` for label lists given as names (the baselines carry no schema)."""
+    stance_index = {name: i for i, name in enumerate(stance_names)}
+    speaker_index = {name: i for i, name in enumerate(speaker_names)}
     stances = np.zeros((len(labels), len(stance_index)), np.float32)
     speakers = np.zeros((len(labels), len(stance_index), len(speaker_index)), np.float32)
     for row, positions in enumerate(labels):
@@ -149,7 +175,7 @@ def label_arrays(labels: Sequence[Sequence[Position]], schema: Schema) -> tuple[
     return stances, speakers
 
 
-def row_attributions(rows: Sequence[dict[str, Any]], corpus: Corpus) -> list[Attribution]:
+def row_attributions(rows: Sequence[SentenceRow], corpus: Corpus) -> list[Attribution]:
     """Who speaks in each row, read over the row's whole article or passage, as tagging reads it
     (a written example is its own article)."""
     out: list[Attribution | None] = [None] * len(rows)

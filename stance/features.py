@@ -28,7 +28,7 @@ def word_pattern(words: Iterable[str]) -> re.Pattern[str] | None:
     """One case-insensitive whole-word pattern; a trailing ``*`` lets a word take any ending."""
     alternatives = []
     for word in sorted(set(words), key=len, reverse=True):
-        stem = word[:-1] if word.endswith("*") else word
+        stem = word.removesuffix("*")
         body = re.sub("['’]", "['’]", re.escape(stem))
         alternatives.append(body + (r"\w*" if word.endswith("*") else ""))
     if not alternatives:

@@ -43,7 +43,7 @@ def neutralise(cell: str) -> str:
 
 def restore(cell: str) -> str:
     """The value :func:`neutralise` was given."""
-    return cell[1:] if cell.startswith("'") else cell
+    return cell.removeprefix("'")
 
 
 class JsonlWriter:
@@ -52,7 +52,7 @@ class JsonlWriter:
 
     def write(self, article: TaggedArticle) -> None:
         for row in article.rows:
-            self.handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            self.handle.write(json.dumps(row.to_dict(), ensure_ascii=False) + "\n")
         self.handle.flush()
 
     def close(self) -> None:
@@ -72,7 +72,7 @@ class CsvWriter:
 
     def write(self, article: TaggedArticle) -> None:
         for row in article.rows:
-            self.writer.writerow([_cell(row, column) for column in COLUMNS])
+            self.writer.writerow([_cell(row.to_dict(), column) for column in COLUMNS])
         self.handle.flush()
 
     def close(self) -> None:
@@ -111,9 +111,9 @@ class HtmlWriter:
             self.cursor = 0
             parts.append(f'<article data-article="{html.escape(article.id)}"><h2>{html.escape(article.id)}</h2><p>')
         for row in article.rows:
-            parts.append(html.escape(article.text[self.cursor:row["start"]]))
-            parts.append(self._sentence(row))
-            self.cursor = row["end"]
+            parts.append(html.escape(article.text[self.cursor:row.start]))
+            parts.append(self._sentence(row.to_dict()))
+            self.cursor = row.end
         if article.last:
             parts.append(html.escape(article.text[self.cursor:]) + "</p></article>\n")
         self.handle.write("".join(parts))

@@ -16,12 +16,11 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from .corpus import ARTICLES_DIR, ARTICLES_FILE, SCHEMA_FILE, SPANS_FILE
+from .corpus import ARTICLES_DIR, ARTICLES_FILE, SCHEMA_FILE, SPANS_FILE, SpanLedger, not_utf8, read_article
 from .errors import AnnotationError, InputError, UsageError
 from .interchange import ToolDocument, check_format, format_label, parse_label, read_export
-from .io import loads, read_text, text_files
+from .io import loads, text_files
 from .outputs import write_files
 from .records import Span
 from .schema import Schema
@@ -144,9 +143,10 @@ def _existing_articles(root: Path, warnings: list[str]) -> dict[str, str]:
         raise AnnotationError(f"{refused[0][0]}: {refused[0][1]}{more}")
     articles = {}
     for file in files:
-        articles[file.stem], warning = read_text(file)
-        if warning:
-            warnings.append(warning)
+        try:
+            articles[file.stem] = read_article(file)
+        except UnicodeDecodeError as error:
+            raise AnnotationError(str(not_utf8(file, error))) from None
     return articles
 
 
@@ -174,7 +174,7 @@ def _file_name_problem(aid: str) -> str | None:
     if any(ord(char) < 32 or ord(char) == 127 for char in aid):
         return "it holds a control character such as NUL or a line break"
     try:
-        size = len(f"{aid}.txt".encode("utf-8"))
+        size = len(f"{aid}.txt".encode())
     except UnicodeEncodeError:
         return "it is not valid Unicode"
     return f"{size} bytes as a file name; at most {NAME_MAX} fit" if size > NAME_MAX else None
@@ -260,18 +260,16 @@ def _place(doc: ToolDocument, aid: str, article: str, schema: Schema, warnings: 
 
 def _unique(spans: list[Span], warnings: list[str]) -> list[Span]:
     """Drop exact duplicates (with a warning); refuse one region holding two different positions,
-    which the corpus validator would reject anyway."""
-    kept: dict[tuple[Any, ...], Span] = {}
-    labels: dict[tuple[str, int, int], Span] = {}
+    by the validator's own rule (:class:`SpanLedger`)."""
+    ledger, kept = SpanLedger(), []
     for span in spans:
-        key = (span.article, span.start, span.end, span.speaker, span.stance)
-        other = labels.setdefault((span.article, span.start, span.end), span)
-        if other.position != span.position:
+        clash = ledger.add(span, format_label(span.speaker, span.stance))
+        if clash is not None and clash.kind == "conflict":
             raise AnnotationError(
                 f"{span.article} {span.start}-{span.end} {span.text!r} has two labels "
-                f"({format_label(other.speaker, other.stance)}, {format_label(span.speaker, span.stance)}); "
-                f"mark each position on the words that hold it")
-        kept.setdefault(key, span)
+                f"({clash.first}, {format_label(span.speaker, span.stance)}); mark each position on the words that hold it")
+        if clash is None:
+            kept.append(span)
     if len(kept) < len(spans):
         warnings.append(f"{len(spans) - len(kept)} duplicate spans were dropped")
-    return sorted(kept.values(), key=lambda s: (s.article, s.start, s.end, s.stance, s.speaker))
+    return sorted(kept, key=lambda s: (s.article, s.start, s.end, s.stance, s.speaker))

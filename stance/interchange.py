@@ -169,8 +169,9 @@ def _article_hint(*sources: Any) -> str | None:
     for source in sources:
         if isinstance(source, dict):
             for key in ("article", "article_id"):
-                if isinstance(source.get(key), str) and source[key]:
-                    return source[key]
+                value = source.get(key)
+                if isinstance(value, str) and value:
+                    return value
     return None
 
 

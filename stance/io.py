@@ -138,7 +138,7 @@ def loads(text: str) -> Any:
         raise json.JSONDecodeError("arrays or objects nested too deeply", text, 0) from None
 
 
-def read_jsonl(path: Path) -> Iterator[tuple[int, Any | None, str | None]]:
+def read_jsonl(path: Path) -> Iterator[tuple[int, Any, str | None]]:
     """Yield ``(line_number, object, error)`` per non-blank line, so validators can report lines."""
     with open(path, "rb") as handle:
         for number, raw in enumerate(handle, start=1):

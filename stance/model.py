@@ -1,127 +1,29 @@
-"""The tagger: a pretrained encoder, mean pooling, a multi-label stance head and a speaker head.
-
-The speaker head predicts, for every stance, who holds it (a softmax over the schema's speakers),
-so one sentence can carry an accusation by one stakeholder and its denial by another.
+"""The tagger: sentence scores from the network, blended with TF-IDF and calibrated, behind the
+same ``predict_all`` / ``predict_article`` contract as the baselines, and the public ``tag`` API.
 
 A saved model stores only what training changed (heads, and the top encoder layers when they were
-fine-tuned) plus the sha256 of the base encoder: the frozen 250k-token embedding matrix is loaded
-from the verified base instead of being copied into every model directory.
+fine-tuned) plus the sha256 of the base encoder (see :mod:`stance.bundle`).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import torch
-from torch import nn
 
-from . import __version__
 from .attribution import Attribution, attribute
-from .baselines import TfidfBaseline, load_baseline
+from .baselines import TfidfBaseline
 from .calibration import Calibration
 from .config import TrainConfig
-from .encoder import BASE_ENCODER_NAME, base_encoder_dir, load_encoder, load_tokenizer, weights_sha256
-from .errors import ModelError, UsageError
-from .features import ATTRIBUTION_FLAGS, alias_patterns, attribution_matrix, cue_patterns, matches
-from .io import loads, write_json
-from .outputs import check_parent
-from .records import Sentence
+from .errors import UsageError
+from .features import alias_patterns, attribution_matrix, cue_patterns, matches
+from .net import StanceNet
+from .predict import Document, tag_documents
+from .records import Sentence, TaggedSentence
 from .schema import Schema
-
-WEIGHTS_NAME = "model.safetensors"
-CONFIG_NAME = "training_config.json"
-SCHEMA_NAME = "schema.json"
-ENCODER_INFO_NAME = "encoder.json"
-METRICS_NAME = "metrics.json"
-CARD_NAME = "README.md"
-CALIBRATION_NAME = "calibration.json"
-#: The baselines trained beside the model; the TF-IDF one is also part of the model's blend.
-BASELINES_DIR = "baselines"
-TFIDF_DIR = f"{BASELINES_DIR}/tfidf"
-REQUIRED_FILES = (WEIGHTS_NAME, CONFIG_NAME, SCHEMA_NAME, ENCODER_INFO_NAME, "tokenizer.json")
-#: Written into every model folder: what makes a folder ours to replace (``stance train --output``).
-MARKER_NAME = "stance-model.json"
-MARKER = {"format": "stance-model", "format_version": 1, "stance_version": __version__}
-
-
-class StanceNet(nn.Module):
-    """Encoder plus two heads. The stance head reads the sentence vector and ``stance_extra``
-    features (cue words, attribution); the speaker head reads it with ``speaker_extra`` (aliases
-    named, attribution), so who *says* a sentence can outweigh who it *mentions*."""
-
-    def __init__(self, encoder: nn.Module, n_stances: int, n_speakers: int, dropout: float,
-                 stance_extra: int = 0, speaker_extra: int = 0, stance_hidden: int = 0) -> None:
-        super().__init__()
-        hidden = encoder.config.hidden_size
-        self.encoder = encoder
-        self.n_stances, self.n_speakers = n_stances, n_speakers
-        self.dropout = nn.Dropout(dropout)
-        width = hidden + stance_extra
-        self.stance_head: nn.Module = (
-            nn.Linear(width, n_stances) if stance_hidden == 0 else
-            nn.Sequential(nn.Linear(width, stance_hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(stance_hidden, n_stances)))
-        self.speaker_head = nn.Linear(hidden + speaker_extra, n_stances * n_speakers)
-
-    def embed(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        """Mean of the last hidden states over real tokens: the pooling e5 was trained with."""
-        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-        return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-
-    def heads(self, pooled: torch.Tensor, stance_extra: torch.Tensor,
-              speaker_extra: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        pooled = self.dropout(pooled)
-        stance_logits = self.stance_head(torch.cat([pooled, stance_extra], dim=-1))
-        speaker_logits = self.speaker_head(torch.cat([pooled, speaker_extra], dim=-1))
-        return stance_logits, speaker_logits.view(-1, self.n_stances, self.n_speakers)
-
-    def head_parameters(self) -> list[nn.Parameter]:
-        return [*self.stance_head.parameters(), *self.speaker_head.parameters()]
-
-    def trained_parameter_names(self, trainable_layers: int) -> list[str]:
-        """Names of the tensors training changes, i.e. what a model directory must store."""
-        layers = encoder_layers(self.encoder)
-        tuned = {f"encoder.{prefix}" for prefix in _layer_prefixes(self.encoder, layers, trainable_layers)}
-        return [name for name, _ in self.named_parameters()
-                if not name.startswith("encoder.") or any(name.startswith(p) for p in tuned)]
-
-
-def feature_widths(schema: Schema, config: TrainConfig) -> tuple[int, int]:
-    """Widths of the stance and speaker heads' extra features under a config."""
-    attribution = len(schema.speakers) + len(ATTRIBUTION_FLAGS) if config.attribution else 0
-    stance = (len(schema.stances) if config.stance_cues else 0) + attribution
-    speaker = (len(schema.speakers) if config.speaker_cues else 0) + attribution
-    return stance, speaker
-
-
-def build_net(encoder: nn.Module, schema: Schema, config: TrainConfig) -> StanceNet:
-    """Heads sized for this schema and config on an encoder, initialised under the current seed."""
-    stance_extra, speaker_extra = feature_widths(schema, config)
-    return StanceNet(encoder, len(schema.stances), len(schema.speakers), config.dropout,
-                     stance_extra, speaker_extra, config.stance_hidden)
-
-
-def encoder_layers(encoder: nn.Module) -> nn.ModuleList | None:
-    """The transformer blocks of BERT/XLM-R-style encoders (``encoder.layer``), if the model has them."""
-    inner = getattr(encoder, "encoder", None)
-    layers = getattr(inner, "layer", None)
-    return layers if isinstance(layers, nn.ModuleList) else None
-
-
-def _layer_prefixes(encoder: nn.Module, layers: nn.ModuleList | None, count: int) -> list[str]:
-    if count == 0:
-        return []
-    if layers is None or count > len(layers):
-        raise ModelError(
-            f"trainable_layers = {count}, but this encoder exposes "
-            f"{0 if layers is None else len(layers)} fine-tunable layers (encoder.layer); lower trainable_layers"
-        )
-    return [f"encoder.layer.{i}." for i in range(len(layers) - count, len(layers))]
-
 
 PRECISIONS = ("auto", "float32", "bfloat16")
 #: Sentences per forward pass: on 2-4 cores, 32 balances matrix sizes against padding.
@@ -185,7 +87,8 @@ class StanceTagger:
     def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids per sentence, unpadded, so batches can be padded to their own longest."""
         prefixed = [self.config.text_prefix + text for text in texts]
-        return self.tokenizer(prefixed, truncation=True, max_length=self.config.max_length)["input_ids"]
+        ids: list[list[int]] = self.tokenizer(prefixed, truncation=True, max_length=self.config.max_length)["input_ids"]
+        return ids
 
     def attribute(self, text: str, sentences: Sequence[Sentence], language: str | None = None) -> list[Attribution]:
         """Who speaks in each sentence, read over the whole article (see :mod:`stance.attribution`)."""
@@ -212,7 +115,7 @@ class StanceTagger:
         """Pooled sentence vectors, computed in length-sorted batches with dynamic padding."""
         batch_size = batch_size or self.batch_size
         order = sorted(range(len(token_ids)), key=lambda i: len(token_ids[i]))
-        pooled = torch.empty(len(token_ids), self.net.encoder.config.hidden_size)
+        pooled = torch.empty(len(token_ids), self.net.hidden_size)
         reduced = self.precision == "bfloat16"
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=reduced):
             for first in range(0, len(order), batch_size):
@@ -270,119 +173,47 @@ class StanceTagger:
     def predict_speaker_proba(self, texts: Sequence[str]) -> np.ndarray:
         return self.predict_all(texts)[1]
 
-    def save_pretrained(self, directory: str | Path, metrics: dict[str, Any] | None = None, card: str = "") -> None:
-        """Write the model into an existing, empty directory (callers make it atomic)."""
-        from safetensors.torch import save_file
+    @overload
+    def tag(self, texts: str, ids: None = None, threshold: float | None = None) -> list[TaggedSentence]: ...
 
-        directory = Path(directory)
-        names = set(self.net.trained_parameter_names(self.config.trainable_layers))
-        tensors = {k: v.detach().contiguous() for k, v in self.net.state_dict().items() if k in names}
-        save_file(tensors, str(directory / WEIGHTS_NAME), metadata={"format": "pt"})
-        write_json(directory / MARKER_NAME, MARKER)
-        write_json(directory / CONFIG_NAME, self.config.to_dict())
-        write_json(directory / SCHEMA_NAME, self.schema.to_dict())
-        write_json(directory / ENCODER_INFO_NAME, self.encoder_info)
-        if self.tfidf is not None:
-            self.tfidf.save(directory / TFIDF_DIR)
-        if self.calibration is not None:
-            write_json(directory / CALIBRATION_NAME, self.calibration.to_dict())
-        if metrics is not None:
-            write_json(directory / METRICS_NAME, metrics)
-        self.tokenizer.save_pretrained(str(directory))
-        (directory / CARD_NAME).write_text(card, encoding="utf-8")
+    @overload
+    def tag(self, texts: list[str] | tuple[str, ...], ids: Sequence[str] | None = None,
+            threshold: float | None = None) -> list[list[TaggedSentence]]: ...
+
+    def tag(self, texts: str | Sequence[str], ids: Sequence[str] | None = None,
+            threshold: float | None = None) -> list[TaggedSentence] | list[list[TaggedSentence]]:
+        """Tag in-memory articles as ``stance tag`` tags files: one :class:`TaggedSentence` per
+        sentence, offsets into the text given. One text gives its rows; a list gives one list of
+        rows per text, named by ``ids`` (default ``"0"``, ``"1"``, …) in each row's ``article``."""
+        single = isinstance(texts, str)
+        items = [texts] if isinstance(texts, str) else list(texts)
+        if not all(isinstance(text, str) for text in items):
+            raise UsageError("tag() takes a text or a list of texts (str); decode bytes first")
+        names = ["text"] if single and ids is None else [str(i) for i in range(len(items))] if ids is None else list(ids)
+        if len(names) != len(items):
+            raise UsageError(f"tag() got {len(items)} texts but {len(names)} ids; give one id per text")
+        documents = [Document(name, None, text=text) for name, text in zip(names, items)]
+        articles: list[list[TaggedSentence]] = []
+        for piece in tag_documents(self, documents, threshold):
+            if piece.first:
+                articles.append([])
+            articles[-1].extend(piece.rows)
+        return articles[0] if single else articles
+
+    def save_pretrained(self, directory: str | Path, metrics: dict[str, Any] | None = None, card: str = "") -> Path:
+        """Write the model to ``directory`` atomically (a new path, an empty folder or a model
+        folder it replaces); :meth:`from_pretrained` reads back exactly this."""
+        from . import bundle
+
+        return bundle.save(directory, bundle.Parts(self.net, self.tokenizer, self.schema, self.config,
+                                                    self.encoder_info, self.tfidf, self.calibration),
+                           metrics=metrics, card=card)
 
     @classmethod
     def from_pretrained(cls, directory: str | Path) -> StanceTagger:
         """Restore the exact predictor; only JSON and safetensors are read (never pickle)."""
-        from safetensors import SafetensorError
-        from safetensors.torch import load_file
+        from . import bundle
 
-        directory = Path(directory)
-        check_model_dir(directory)
-        config = TrainConfig.from_dict(_read_json(directory / CONFIG_NAME), str(directory / CONFIG_NAME))
-        schema = Schema.from_dict(_read_json(directory / SCHEMA_NAME), str(directory / SCHEMA_NAME))
-        info = _read_json(directory / ENCODER_INFO_NAME)
-        tfidf = load_baseline(directory / TFIDF_DIR) if config.tfidf_weight > 0 else None
-        calibration = None
-        if config.calibration_folds:
-            try:
-                calibration = Calibration.from_dict(_read_json(directory / CALIBRATION_NAME))
-            except (OSError, KeyError, TypeError, ValueError) as exc:
-                raise ModelError(f"{directory / CALIBRATION_NAME}: missing or corrupted ({exc}); retrain with `stance train`") from None
-        _, encoder = load_encoder(resolve_base(info, directory))
-        tokenizer = load_tokenizer(directory)
-        net = build_net(encoder, schema, config)
-        try:
-            tensors = load_file(str(directory / WEIGHTS_NAME))
-        except (SafetensorError, OSError, ValueError) as exc:
-            raise ModelError(f"{directory / WEIGHTS_NAME}: corrupted weights ({exc}); retrain with `stance train`") from None
-        expected = set(net.trained_parameter_names(config.trainable_layers))
-        if not all(bool(torch.isfinite(t).all()) for t in tensors.values()):
-            raise ModelError(f"{directory / WEIGHTS_NAME}: holds non-finite weights (training diverged); "
-                             f"retrain with a lower learning_rate")
-        if set(tensors) != expected:
-            raise ModelError(f"{directory / WEIGHTS_NAME}: holds {len(tensors)} tensors, expected {len(expected)} "
-                             f"for this config; the directory is inconsistent, retrain with `stance train`")
-        try:
-            net.load_state_dict(tensors, strict=False)
-        except RuntimeError as exc:
-            raise ModelError(f"{directory / WEIGHTS_NAME}: tensors do not fit the model ({str(exc).splitlines()[0]})") from None
-        return cls(net, tokenizer, schema, config, info, tfidf, calibration)
-
-
-def encoder_info_for(path: Path, builtin: bool) -> dict[str, Any]:
-    """What a saved model records to find and verify its base encoder again."""
-    return {"name": BASE_ENCODER_NAME if builtin else str(path.resolve()), "builtin": builtin,
-            "sha256": weights_sha256(path)}
-
-
-def resolve_base(info: dict[str, Any], directory: Path) -> Path:
-    """The base encoder folder a model was trained on, verified by the sha256 of its weights."""
-    path = base_encoder_dir() if info.get("builtin") else Path(str(info.get("name")))
-    if not path.is_dir():
-        raise ModelError(f"{directory}: base encoder {path} not found; it must be the checkpoint the model was trained on")
-    actual = weights_sha256(path)
-    if actual != info.get("sha256"):
-        raise ModelError(f"{directory}: base encoder {path} has sha256 {actual[:12]}…, the model expects "
-                         f"{str(info.get('sha256'))[:12]}…; use the encoder it was trained on or retrain")
-    return path
-
-
-def check_model_dir(directory: Path) -> None:
-    """Fail fast, before anything heavy loads, when a model directory is missing or incomplete."""
-    if not directory.exists():
-        raise ModelError(f"{directory}: no model here; train one with `stance train --output {directory}`")
-    if not directory.is_dir():
-        raise ModelError(f"{directory}: is a file; expected a model directory written by `stance train`")
-    missing = [name for name in REQUIRED_FILES if not (directory / name).is_file()]
-    if missing:
-        raise ModelError(f"{directory}: not a complete model directory (missing {', '.join(missing)}); retrain with `stance train`")
-
-
-def check_model_output(directory: str | Path) -> Path:
-    """Where a model may be written, checked before any training: a new path, an empty folder or
-    a model folder (ours to replace). Anything else is somebody's data, which replacing would
-    delete, so it is refused. Returns the folder with symlinks resolved."""
-    given = os.fspath(directory)
-    target = Path(os.path.realpath(given))
-    if target == Path.cwd():
-        raise UsageError(f"{given}: is the current folder; give the model its own folder, such as models/mine")
-    check_parent(target, given, "--output")
-    if not target.exists():
-        return target
-    if not target.is_dir():
-        raise UsageError(f"{given}: is a file; expected a folder for the model (a new path, an empty folder "
-                         f"or a model written by `stance train`)")
-    entries = sorted(os.listdir(target))
-    if not entries or MARKER_NAME in entries or set(REQUIRED_FILES) <= set(entries):
-        return target
-    shown = ", ".join(entries[:3]) + (f" and {len(entries) - 3} more" if len(entries) > 3 else "")
-    raise UsageError(f"{given}: is a folder that is not a stance model (it holds {shown}), and training would "
-                     f"replace it; choose a new or empty folder, or remove this one yourself")
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ModelError(f"{path}: corrupted ({exc}); retrain with `stance train`") from None
+        parts = bundle.load(directory)
+        return cls(parts.net, parts.tokenizer, parts.schema, parts.config, parts.encoder_info, parts.tfidf,
+                   parts.calibration)

@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TextIO
 
-from .corpus import ARTICLES_DIR, ARTICLES_FILE, EXAMPLES_FILE, PASSAGES_FILE, SCHEMA_FILE, SPANS_FILE, SPLIT_FILE
+from .corpus import ARTICLES_DIR, ARTICLES_FILE, SCHEMA_FILE, SPANS_FILE, SPLIT_FILE
 from .errors import OutputError, UsageError
 from .io import deferred_signals, file_kind, is_within, os_error_of, os_reason, umask
+from .written import EXAMPLES_FILE, PASSAGES_FILE
 
 #: The output name that means standard output.
 STDOUT = "-"

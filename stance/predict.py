@@ -21,7 +21,7 @@ import numpy as np
 from .attribution import Attribution
 from .errors import InputError, UsageError
 from .io import SNIFF_BYTES, file_kind, os_reason, read_stream, read_text, refuse_binary, text_files
-from .records import Sentence
+from .records import Reported, Sentence, TaggedSentence
 from .segment import split_sentences
 
 #: Sentences scored together: large enough to sort into similar-length batches, small enough
@@ -34,12 +34,14 @@ STDIN = "-"
 @dataclass(frozen=True)
 class Document:
     """An input to tag: its id in the output (the file name without ``.txt``, relative to the
-    directory given; ``stdin`` for standard input), its path (``None`` for standard input) and a
-    note about the id (a file name that is not UTF-8 is escaped)."""
+    directory given; ``stdin`` for standard input), its path (``None`` for standard input), a
+    note about the id (a file name that is not UTF-8 is escaped), or its ``text`` when it is
+    already in memory (the Python API), which is then never read from a path or standard input."""
 
     id: str
     path: Path | None
     note: str | None = None
+    text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ class TaggedArticle:
 
     id: str
     text: str
-    rows: list[dict[str, Any]]
+    rows: list[TaggedSentence]
     warning: str | None = None
     first: bool = True
     last: bool = True
@@ -130,9 +132,11 @@ def _sniff(path: Path) -> None:
 
 def read_document(document: Document) -> tuple[str, str | None]:
     """The text of a document and a warning about how it was decoded, if any."""
+    if document.text is not None:
+        return document.text, None
     if document.path is None:
         if sys.stdin is None:
-            raise InputError("standard input is closed; pipe text in (`... | stance tag -`) or give files")
+            raise InputError("standard input is closed; pipe text in or give files")
         return read_stream(sys.stdin.buffer, "stdin")
     return read_text(document.path)
 
@@ -147,17 +151,16 @@ def held_positions(probs: np.ndarray, speaker_probs: np.ndarray,
 
 def sentence_rows(article: str, sentences: list[Sentence], stance_probs: np.ndarray, speaker_probs: np.ndarray,
                   stances: Sequence[str], speakers: Sequence[str], none: str,
-                  threshold: float | np.ndarray, first_index: int = 0) -> list[dict[str, Any]]:
+                  threshold: float | np.ndarray, first_index: int = 0) -> list[TaggedSentence]:
     """The output contract: held positions (probability >= threshold) plus the top one repeated.
     ``first_index`` is the index of the first sentence given, when rows come a piece at a time."""
     rows = []
     for index, (sentence, probs, speaker) in enumerate(zip(sentences, stance_probs, speaker_probs), first_index):
-        positions = [{"speaker": speakers[k], "stance": stances[s], "score": round(p, 4)}
-                     for s, k, p in held_positions(probs, speaker, threshold)]
-        top = positions[0] if positions else {"speaker": None, "stance": none,
-                                              "score": round(1.0 - float(probs.max(initial=0.0)), 4)}
-        rows.append({"article": article, "index": index, "start": sentence.start, "end": sentence.end,
-                     "text": sentence.text, "positions": positions, **{k: top[k] for k in ("stance", "speaker", "score")}})
+        positions = tuple(Reported(speakers[k], stances[s], round(p, 4))
+                          for s, k, p in held_positions(probs, speaker, threshold))
+        top = positions[0] if positions else Reported("", none, round(1.0 - float(probs.max(initial=0.0)), 4))
+        rows.append(TaggedSentence(sentence.start, sentence.end, sentence.text, article, index, positions,
+                                   top.stance, top.speaker or None, top.score))
     return rows
 
 

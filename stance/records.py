@@ -7,7 +7,7 @@ Offsets are Python string indices (code points) into the text as stored on disk,
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Self
 
 
 @dataclass(frozen=True, order=True)
@@ -21,7 +21,7 @@ class Position:
         return {"speaker": self.speaker, "stance": self.stance}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Position":
+    def from_dict(cls, data: dict[str, Any]) -> Position:
         return cls(speaker=data["speaker"], stance=data["stance"])
 
 
@@ -37,7 +37,7 @@ class Sentence:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Sentence":
+    def from_dict(cls, data: dict[str, Any]) -> Self:
         return cls(start=data["start"], end=data["end"], text=data["text"])
 
 
@@ -73,7 +73,7 @@ class Span:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Span":
+    def from_dict(cls, data: dict[str, Any]) -> Span:
         source = data.get("source")
         return cls(
             article=data["article"],
@@ -103,7 +103,7 @@ class Example:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Example":
+    def from_dict(cls, data: dict[str, Any]) -> Example:
         return cls(
             text=data["text"],
             language=data["language"],
@@ -124,7 +124,7 @@ class Passage:
                 "sentences": [{"text": s.text, "positions": [p.to_dict() for p in s.positions]} for s in self.sentences]}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Passage":
+    def from_dict(cls, data: dict[str, Any]) -> Passage:
         language = data["language"]
         return cls(language=language, sentences=tuple(
             Example.from_dict({"language": language, **sentence}) for sentence in data["sentences"]))
@@ -141,3 +141,49 @@ class Article:
     date: str | None = None
     translation_of: str | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Reported:
+    """A position the tagger reports on a sentence, with its calibrated score."""
+
+    speaker: str
+    stance: str
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"speaker": self.speaker, "stance": self.stance, "score": self.score}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Reported:
+        return cls(speaker=data["speaker"], stance=data["stance"], score=data["score"])
+
+    @property
+    def position(self) -> Position:
+        return Position(self.speaker, self.stance)
+
+
+@dataclass(frozen=True)
+class TaggedSentence(Sentence):
+    """One sentence as ``stance tag`` reports it: offsets into its article, every position held
+    (most probable first), and the top one repeated (``stance`` is the schema's ``none``, with
+    ``speaker`` ``None``, when nothing is held; ``score`` is then the confidence in that).
+    :meth:`to_dict` is exactly one JSONL row."""
+
+    article: str = ""
+    index: int = 0
+    positions: tuple[Reported, ...] = ()
+    stance: str = ""
+    speaker: str | None = None
+    score: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"article": self.article, "index": self.index, "start": self.start, "end": self.end,
+                "text": self.text, "positions": [p.to_dict() for p in self.positions],
+                "stance": self.stance, "speaker": self.speaker, "score": self.score}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TaggedSentence:
+        return cls(start=data["start"], end=data["end"], text=data["text"], article=data["article"],
+                   index=data["index"], positions=tuple(Reported.from_dict(p) for p in data["positions"]),
+                   stance=data["stance"], speaker=data["speaker"], score=data["score"])

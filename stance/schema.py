@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import SchemaError
+from .errors import Problem, SchemaError
 from .io import loads
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -83,7 +83,7 @@ class Schema:
         }
 
     @classmethod
-    def from_dict(cls, data: Any, source: str = "schema") -> "Schema":
+    def from_dict(cls, data: Any, source: str = "schema") -> Schema:
         """Build a schema, or raise ``SchemaError`` listing every problem found."""
         found = schema_problems(data)
         if found:
@@ -99,17 +99,36 @@ class Schema:
         )
 
     @classmethod
-    def load(cls, path: str | Path) -> "Schema":
-        path = Path(path)
-        try:
-            data = loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise SchemaError(f"{path}: no such file; a corpus needs a schema.json") from None
-        except json.JSONDecodeError as exc:
-            raise SchemaError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
-        except UnicodeDecodeError:
-            raise SchemaError(f"{path}: not valid UTF-8; save it as UTF-8") from None
-        return cls.from_dict(data, str(path))
+    def load(cls, path: str | Path) -> Schema:
+        """The schema of a file, or :class:`SchemaError` naming its first problem."""
+        schema, problems = read_schema(Path(path))
+        if schema is None:
+            raise SchemaError(str(problems[0]))
+        return schema
+
+
+def read_schema(path: Path) -> tuple[Schema | None, list[Problem]]:
+    """The one schema reader (the corpus validator and import both use it): the schema, or every
+    problem of the file, each with the line of the label it names."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = loads(text)
+    except FileNotFoundError:
+        return None, [Problem(str(path), 1, f"missing; an annotation folder needs {path.name}")]
+    except UnicodeDecodeError as exc:
+        return None, [Problem(str(path), 1, f"not valid UTF-8 at byte {exc.start}; save it as UTF-8")]
+    except json.JSONDecodeError as exc:
+        return None, [Problem(str(path), exc.lineno, f"not valid JSON ({exc.msg})")]
+    problems = []
+    for message in schema_problems(data):
+        quoted = re.search(r"'([^']+)'", message)
+        problems.append(Problem(str(path), line_of(text, quoted.group(1) if quoted else ""), message))
+    return (None if problems else Schema.from_dict(data, str(path))), problems
+
+
+def line_of(text: str, needle: str) -> int:
+    index = text.find(f'"{needle}"') if needle else -1
+    return text.count("\n", 0, index) + 1 if index >= 0 else 1
 
 
 def _label(item: dict[str, Any]) -> Label:

@@ -63,13 +63,11 @@ _DOTTED_PARTS = re.compile(r"[.\-]+")
 
 # Followed by a period, these never end a sentence (case-sensitive: "Me" is Maître, not "me").
 _TITLES = frozenset(
-    "M MM Mme Mmes Mlle Mlles Mgr Me Dr Drs Pr Prof Mr Mrs Ms Messrs St Ste Sen Rep Gov Gen Lt Col "
-    "Sgt Capt Cmdr Adm Rev Hon Pres vs cf".split()
+    ["M", "MM", "Mme", "Mmes", "Mlle", "Mlles", "Mgr", "Me", "Dr", "Drs", "Pr", "Prof", "Mr", "Mrs", "Ms", "Messrs", "St", "Ste", "Sen", "Rep", "Gov", "Gen", "Lt", "Col", "Sgt", "Capt", "Cmdr", "Adm", "Rev", "Hon", "Pres", "vs", "cf"]
 )
 # These do not end a sentence when a number follows ("No. 1", "p. 12", "Oct. 4").
 _BEFORE_NUMBER = frozenset(
-    "No no Nos nos p pp vol Vol art Art fig Fig ch chap env Jan Feb Mar Apr Jun Jul Aug Sep Sept "
-    "Oct Nov Dec janv févr avr juil déc".split()
+    ["No", "no", "Nos", "nos", "p", "pp", "vol", "Vol", "art", "Art", "fig", "Fig", "ch", "chap", "env", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec", "janv", "févr", "avr", "juil", "déc"]
 )
 _MAX_ABBREVIATION_CHARS = 40
 

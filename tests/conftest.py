@@ -68,10 +68,10 @@ def trained_model(base_encoder: Path, small_corpus: Path, tmp_path_factory: pyte
     """One small model shared by every test that needs a trained tagger."""
     from stance.config import TrainConfig
     from stance.corpus import load_corpus
-    from stance.train import train_model
+    from stance.pipeline import train_and_save
 
     output = tmp_path_factory.mktemp("models") / "small"
-    train_model(load_corpus(small_corpus), TrainConfig(**QUICK), output)
+    train_and_save(load_corpus(small_corpus), TrainConfig(**QUICK), output)
     return output
 
 
@@ -102,15 +102,15 @@ def tiny_model(tiny_encoder: Path, small_corpus: Path, tmp_path_factory: pytest.
     """A model on the tiny encoder: for input-robustness tests where only the plumbing matters."""
     from stance.config import TrainConfig
     from stance.corpus import load_corpus
-    from stance.train import train_model
+    from stance.pipeline import train_and_save
 
     output = tmp_path_factory.mktemp("models") / "tiny"
-    train_model(load_corpus(small_corpus), TrainConfig(encoder=str(tiny_encoder), epochs=2), output)
+    train_and_save(load_corpus(small_corpus), TrainConfig(encoder=str(tiny_encoder), epochs=2), output)
     return output
 
 
 # Property-based tests replay the same examples on every run and machine, so CI is repeatable.
-from hypothesis import settings  # noqa: E402
+from hypothesis import settings
 
 settings.register_profile("repeatable", derandomize=True, deadline=None, print_blob=True)
 settings.load_profile("repeatable")

@@ -1,4 +1,5 @@
-"""Helpers for tests that run the real CLI in the background and interrupt it at a chosen moment.
+"""Helpers for tests that run the real CLI: to completion (:func:`run`), or in the background to
+interrupt it at a chosen moment.
 
 An interruption test must not pass or fail by timing luck: it waits until the temporary or staging
 path it aims at exists, signals only then, and reports whether it ever existed.
@@ -13,6 +14,19 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+
+def run(*args: str, stdin: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    return subprocess.run([sys.executable, "-m", "stance.cli", *args], input=stdin, capture_output=True,
+                          env=env, cwd=cwd, timeout=600)
+
+
+def one_line_error(result: subprocess.CompletedProcess, code: int = 1) -> str:
+    err = result.stderr.decode()
+    assert result.returncode == code, err
+    assert "Traceback" not in err and err.count("\n") == 1, err
+    return err
 
 
 def start(*args: str, **kwargs: Any) -> subprocess.Popen:

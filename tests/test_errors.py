@@ -10,7 +10,7 @@ import sys
 
 import pytest
 from conftest import ANNOTATIONS
-from test_cli import one_line_error, run
+from procs import one_line_error, run
 
 
 def rows_of(result: subprocess.CompletedProcess) -> list[dict]:

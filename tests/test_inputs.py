@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ANNOTATIONS
-from procs import start
-from test_cli import one_line_error, run
+from procs import one_line_error, run, start
 
 ARTICLE = ANNOTATIONS / "articles" / "igen-fr.txt"
 LONG_PATH = "a/" * 3000 + "x.txt"  # longer than PATH_MAX (4096)
@@ -76,8 +75,8 @@ def test_fifos_process_substitution_and_devices_are_read_as_streams(tiny_model, 
     os.mkfifo(fifo)
     writer = threading.Thread(target=lambda: fifo.write_text("Une phrase. Une autre phrase.\n", encoding="utf-8"))
     writer.start()
-    result = subprocess.run(["bash", "-c", f'"{sys.executable}" -m stance.cli tag "{fifo}" <(printf "Hello there.") '
-                             f'--model "{tiny_model}"'], capture_output=True, timeout=300)
+    result = subprocess.run(["bash", "-c", (f'"{sys.executable}" -m stance.cli tag "{fifo}" <(printf "Hello there.") '
+                             f'--model "{tiny_model}"')], capture_output=True, timeout=300)
     writer.join(timeout=60)
     assert result.returncode == 0, result.stderr.decode()
     assert texts(result) == ["Une phrase.", "Une autre phrase.", "Hello there."]
@@ -92,7 +91,7 @@ def test_a_file_name_that_is_not_utf8_gets_an_escaped_id(tiny_model, tmp_path):
     folder = tmp_path / "archive"
     folder.mkdir()
     with open(os.path.join(os.fsencode(folder), b"caf\xe9.txt"), "wb") as handle:
-        handle.write("Une phrase. Une autre.".encode("utf-8"))
+        handle.write(b"Une phrase. Une autre.")
     result = run("tag", str(folder), "--model", str(tiny_model))
     assert result.returncode == 0, result.stderr.decode()
     rows = [json.loads(line) for line in result.stdout.decode("utf-8").splitlines()]

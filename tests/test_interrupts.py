@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ANNOTATIONS
-from procs import snapshot, start, temporaries, wait_for
-from test_cli import one_line_error, run
+from procs import one_line_error, run, snapshot, start, temporaries, wait_for
 
 ARTICLE = ANNOTATIONS / "articles" / "igen-fr.txt"
 SIGNALS = [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")]
@@ -185,8 +184,8 @@ def test_exit_141_when_the_reader_of_standard_output_goes_away(tiny_model):
 
 
 def test_exit_70_only_for_a_bug_with_one_line_and_the_way_to_see_more(tmp_path):
-    planted = ("import sys, stance.cli, stance.corpus; "
-               "stance.corpus.schema_problems = lambda data: 1 / 0; "  # a bug, planted
+    planted = ("import sys, stance.cli, stance.schema; "
+               "stance.schema.schema_problems = lambda data: 1 / 0; "  # a bug, planted
                f"sys.exit(stance.cli.main(['validate', {str(ANNOTATIONS)!r}]))")
     result = subprocess.run([sys.executable, "-c", planted], capture_output=True, timeout=300)
     err = one_line_error(result, code=70)

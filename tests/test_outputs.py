@@ -20,8 +20,7 @@ import pytest
 from conftest import ANNOTATIONS
 from hypothesis import given
 from hypothesis import strategies as st
-from procs import snapshot, start, temporaries, wait_for
-from test_cli import one_line_error, run
+from procs import one_line_error, run, snapshot, start, temporaries, wait_for
 
 from stance.formats import neutralise, restore
 
@@ -97,8 +96,8 @@ def test_train_refuses_a_folder_that_is_not_a_model_before_training(small_corpus
 
 
 def test_older_models_and_marked_folders_may_be_replaced(tiny_model, tmp_path):
+    from stance.bundle import MARKER_NAME, check_model_output
     from stance.errors import UsageError
-    from stance.model import MARKER_NAME, check_model_output
 
     older = tmp_path / "older"
     shutil.copytree(tiny_model, older)
@@ -205,13 +204,13 @@ def test_an_interrupted_write_leaves_the_previous_file(small_corpus, tmp_path, s
 def test_html_of_an_article_written_in_pieces_is_the_html_of_the_whole(small_corpus):
     from stance.formats import HtmlWriter
     from stance.predict import TaggedArticle
+    from stance.records import TaggedSentence
     from stance.schema import Schema
 
     schema = Schema.load(small_corpus / "schema.json")
     text = " Un. Deux.\n\nTrois. "
     spans = [(1, 4), (5, 10), (12, 18)]
-    rows = [{"article": "a", "index": i, "start": s, "end": e, "text": text[s:e], "positions": [], "stance": "none",
-             "speaker": None, "score": 0.9} for i, (s, e) in enumerate(spans)]
+    rows = [TaggedSentence(s, e, text[s:e], "a", i, (), "none", None, 0.9) for i, (s, e) in enumerate(spans)]
 
     def page(pieces: list[TaggedArticle]) -> str:
         buffer = io.StringIO()

@@ -15,10 +15,10 @@ def test_windows_and_batches_do_not_change_answers(trained_model):
     documents = [Document(aid, ANNOTATIONS / "articles" / f"{aid}.txt") for aid in ("igen-fr", "frtech-fr")]
     default = [row for article in tag_documents(tagger, documents) for row in article.rows]
     small = [row for article in tag_documents(tagger, documents, window=3) for row in article.rows]
-    assert [(r["article"], r["index"], r["stance"], r["speaker"]) for r in small] == \
-        [(r["article"], r["index"], r["stance"], r["speaker"]) for r in default]
-    np.testing.assert_allclose([r["score"] for r in small], [r["score"] for r in default], atol=2e-4)
-    texts = [r["text"] for r in default]
+    assert [(r.article, r.index, r.stance, r.speaker) for r in small] == \
+        [(r.article, r.index, r.stance, r.speaker) for r in default]
+    np.testing.assert_allclose([r.score for r in small], [r.score for r in default], atol=2e-4)
+    texts = [r.text for r in default]
     one_by_one = np.concatenate([tagger.predict_all([t])[0] for t in texts[:12]])
     np.testing.assert_allclose(tagger.predict_all(texts[:12], batch_size=5)[0], one_by_one, atol=1e-5)
 
@@ -29,10 +29,11 @@ def test_row_contract_for_positions_and_none():
     speakers = np.zeros((2, 3, 2), np.float32)
     speakers[0, 0, 1] = speakers[0, 2, 0] = 1.0
     rows = sentence_rows("a", sentences, probs, speakers, ["s1", "s2", "s3"], ["p", "q"], "none", 0.5)
-    assert rows[0]["positions"] == [{"speaker": "q", "stance": "s1", "score": 0.9},
-                                    {"speaker": "p", "stance": "s3", "score": 0.6}]
-    assert (rows[0]["stance"], rows[0]["speaker"], rows[0]["score"]) == ("s1", "q", 0.9)
-    assert (rows[1]["stance"], rows[1]["speaker"], rows[1]["score"]) == ("none", None, 0.7)
+    assert [p.to_dict() for p in rows[0].positions] == [{"speaker": "q", "stance": "s1", "score": 0.9},
+                                                        {"speaker": "p", "stance": "s3", "score": 0.6}]
+    assert (rows[0].stance, rows[0].speaker, rows[0].score) == ("s1", "q", 0.9)
+    assert (rows[1].stance, rows[1].speaker, rows[1].score) == ("none", None, 0.7)
+    assert [type(r).from_dict(r.to_dict()) for r in rows] == rows
 
 
 def test_collect_documents_names_and_errors(tmp_path):
@@ -74,7 +75,7 @@ def test_tagging_reports_each_stance_at_the_models_calibrated_threshold(trained_
     document = [Document("frtech-fr", ANNOTATIONS / "articles" / "frtech-fr.txt")]
 
     def reported(threshold=None):
-        return sorted(p["score"] for a in tag_documents(tagger, document, threshold) for r in a.rows for p in r["positions"])
+        return sorted(p.score for a in tag_documents(tagger, document, threshold) for r in a.rows for p in r.positions)
 
     every = reported(threshold=0.0)  # every stance of every sentence
     cut = every[len(every) // 2]

@@ -19,8 +19,8 @@ from stance.config import TrainConfig
 from stance.corpus import load_corpus
 from stance.dataset import positions_of
 from stance.errors import StanceError
-from stance.evaluate import cross_validate
-from stance.train import train_model
+from stance.evaluation import cross_validate
+from stance.pipeline import train_and_save
 
 DEV_TEXT = ("Beijing calls the order bullying\n"
             "The foreign ministry said the measure was pure political manipulation. "
@@ -76,7 +76,7 @@ def _relabel(root: Path, articles: tuple[str, ...]) -> None:
 
 
 def _weights(model: Path) -> dict[str, bytes]:
-    files = ["model.safetensors", "baselines/tfidf/arrays.safetensors", "baselines/majority/arrays.safetensors"]
+    files = ["model.safetensors", "baselines/tfidf/arrays.safetensors", "calibration.json"]
     return {name: (model / name).read_bytes() for name in files}
 
 
@@ -84,12 +84,12 @@ def test_evaluation_articles_and_their_translations_never_reach_training(split_c
     config = TrainConfig(encoder=str(tiny_encoder), epochs=2)
     corpus = load_corpus(split_corpus)
     assert sorted(corpus.training_ids) == sorted(TRAINING)
-    train_model(corpus, config, tmp_path / "before")
+    train_and_save(corpus, config, tmp_path / "before")
     _relabel(split_corpus, EVALUATION)
-    train_model(load_corpus(split_corpus), config, tmp_path / "after")
+    train_and_save(load_corpus(split_corpus), config, tmp_path / "after")
     assert _weights(tmp_path / "before") == _weights(tmp_path / "after")
     _relabel(split_corpus, ("igen-fr",))  # the control: training labels do move the weights
-    train_model(load_corpus(split_corpus), config, tmp_path / "control")
+    train_and_save(load_corpus(split_corpus), config, tmp_path / "control")
     assert _weights(tmp_path / "control")["model.safetensors"] != _weights(tmp_path / "after")["model.safetensors"]
 
 
@@ -127,7 +127,7 @@ def test_the_model_learns_the_real_corpus_across_stories(base_encoder, tmp_path)
     """Story CV on the real training articles (the written sentences on the training side): the
     model must beat the majority baseline by at least 0.3 macro-F1 and get most speakers right.
     Sentence vectors are computed once and shared by the folds."""
-    from stance.train import cached_fitter
+    from stance.training import cached_fitter
 
     root = tmp_path / "corpus"
     shutil.copytree(ANNOTATIONS, root, ignore=shutil.ignore_patterns("agreement"))

@@ -5,16 +5,15 @@ accuracy on gold positions and a confusion matrix, for the model and the baselin
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 import numpy as np
 
 from .calibration import expected_calibration_error, reliability
 from .config import TrainConfig
 from .corpus import Corpus
-from .dataset import article_rows, label_arrays, positions_of, written_rows
-from .errors import SchemaError, StanceError
+from .dataset import SentenceRow, article_rows, label_arrays, positions_of, written_rows
+from .errors import StanceError
 from .predict import held_positions
 from .records import Position, Sentence
 from .schema import Schema
@@ -23,6 +22,25 @@ BOOTSTRAP_SAMPLES = 1000
 BOOTSTRAP_SEED = 0
 #: The system whose lead over the baselines is measured.
 MODEL = "model"
+
+
+class Scores(TypedDict, total=False):
+    """Every figure of one system on one set of sentences (:func:`score`), as JSON-ready values.
+    ``lead_over`` is the model's paired lead over each baseline, ``calibration`` the model's
+    calibration error per stance, ``folds`` the macro-F1 of each cross-validation fold."""
+
+    sentences: int
+    per_stance: dict[str, dict[str, float | int | None]]
+    macro_f1: float | None
+    macro_f1_low: float | None
+    macro_f1_high: float | None
+    speaker_accuracy: float | None
+    attribution_accuracy: float | None
+    gold_positions: int
+    confusion: dict[str, Any]
+    lead_over: dict[str, dict[str, float | None]]
+    calibration: dict[str, dict[str, Any]]
+    folds: dict[str, float | None]
 
 
 class Tagger(Protocol):
@@ -40,7 +58,7 @@ def thresholds_of(system: Any) -> Threshold:
     return getattr(system, "thresholds", DEFAULT_THRESHOLD)
 
 
-def predict_rows(system: Tagger, rows: Sequence[dict[str, Any]], corpus: Corpus,
+def predict_rows(system: Tagger, rows: Sequence[SentenceRow], corpus: Corpus,
                  **options: Any) -> tuple[np.ndarray, np.ndarray]:
     """Scores of corpus sentence rows, each article read whole (attribution needs the context),
     in the rows' order."""
@@ -60,7 +78,8 @@ def _f1(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
     """F1, undefined (NaN) where a stance is neither in gold nor predicted: nothing to get right
     or wrong, so it must not count as 0 (or 1) in a macro average."""
     denominator = 2 * tp + fp + fn
-    return np.divide(2 * tp, denominator, out=np.full(np.shape(tp), np.nan), where=denominator > 0)
+    f1: np.ndarray = np.divide(2 * tp, denominator, out=np.full(np.shape(tp), np.nan), where=denominator > 0)
+    return f1
 
 
 def _defined(value: float) -> float | None:
@@ -76,7 +95,7 @@ def predicted_positions(stance_probs: np.ndarray, speaker_probs: np.ndarray,
 
 
 def score(gold: Sequence[Sequence[Position]], stance_probs: np.ndarray, speaker_probs: np.ndarray,
-          schema: Schema, threshold: Threshold) -> dict[str, Any]:
+          schema: Schema, threshold: Threshold) -> Scores:
     """All figures for one system on one set of sentences.
 
     Speaker figures follow the development-set issue: **speaker accuracy** counts gold positions
@@ -209,7 +228,7 @@ def confusion(truth: np.ndarray, predicted: np.ndarray, probs: np.ndarray) -> np
     return matrix
 
 
-def evaluate_systems(systems: Mapping[str, Tagger], rows: Sequence[dict[str, Any]], corpus: Corpus) -> dict[str, Any]:
+def evaluate_systems(systems: Mapping[str, Tagger], rows: Sequence[SentenceRow], corpus: Corpus) -> dict[str, Scores]:
     """Score every system on the same corpus sentence rows; the model's lead over each baseline
     is paired-bootstrapped on those rows, and its calibration error is given before and after."""
     gold = [positions_of(row) for row in rows]
@@ -240,7 +259,7 @@ def calibration_report(gold: Sequence[Sequence[Position]], raw: np.ndarray, cali
 
 
 def score_outputs(gold: Sequence[Sequence[Position]], outputs: Mapping[str, tuple[np.ndarray, np.ndarray]],
-                  thresholds: Mapping[str, Threshold], schema: Schema) -> dict[str, Any]:
+                  thresholds: Mapping[str, Threshold], schema: Schema) -> dict[str, Scores]:
     results = {name: score(gold, *out, schema, thresholds[name]) for name, out in outputs.items()}
     if MODEL in outputs:
         results[MODEL]["lead_over"] = {
@@ -250,8 +269,8 @@ def score_outputs(gold: Sequence[Sequence[Position]], outputs: Mapping[str, tupl
 
 
 def cross_validate(corpus: Corpus, config: TrainConfig,
-                   fit_systems: Callable[[Sequence[dict[str, Any]]], Mapping[str, Tagger]],
-                   progress: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
+                   fit_systems: Callable[[Sequence[SentenceRow]], Mapping[str, Tagger]],
+                   progress: Callable[[str, int, int], None] | None = None) -> dict[str, Scores]:
     """Leave-one-story-out over the training articles: no held-out or development article, nor
     any translation of one, ever sits on either side of a fold (``Corpus.training_ids``).
 
@@ -259,6 +278,9 @@ def cross_validate(corpus: Corpus, config: TrainConfig,
     of a fold. The written examples and passages are always on the training side. Predictions of
     all folds are pooled before scoring; per-fold macro-F1 is reported too.
     """
+    if not corpus.spans:
+        raise StanceError(f"{corpus.root}: nothing to cross-validate: no article has spans, so every sentence "
+                          f"would count as none; annotate articles (spans.jsonl) first")
     training = set(corpus.training_ids)
     stories = {story: [a for a in members if a in training] for story, members in corpus.stories().items()}
     stories = {story: members for story, members in sorted(stories.items()) if members}
@@ -266,7 +288,7 @@ def cross_validate(corpus: Corpus, config: TrainConfig,
         raise StanceError(f"{corpus.root}: cross-validation needs at least two training stories with articles, "
                           f"found {len(stories)}; add annotated articles or evaluate on the held-out/dev split")
     written = written_rows(corpus) if config.use_examples else []
-    pooled_rows: list[dict[str, Any]] = []
+    pooled_rows: list[SentenceRow] = []
     pooled: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     folds: dict[str, dict[str, float | None]] = {}
     thresholds: dict[str, list[np.ndarray]] = {}
@@ -294,21 +316,7 @@ def cross_validate(corpus: Corpus, config: TrainConfig,
     return results
 
 
-def error_rows(rows: Sequence[dict[str, Any]], stance_probs: np.ndarray, speaker_probs: np.ndarray,
-               schema: Schema, threshold: float) -> list[dict[str, Any]]:
-    """Sentences where the predicted positions differ from gold, for reading the errors."""
-    stances, speakers, none = schema.stance_names, schema.speaker_names, schema.none
-    errors = []
-    for row, probs, speaker in zip(rows, stance_probs, speaker_probs):
-        gold = sorted(f"{p.stance}:{p.speaker}" for p in positions_of(row))
-        pred = sorted(f"{stances[s]}:{speakers[k]}" for s, k, _ in held_positions(probs, speaker, threshold))
-        if gold != pred:
-            errors.append({"article": row["article"], "index": row["index"], "text": row["text"],
-                           "gold": "; ".join(gold) or none, "predicted": "; ".join(pred) or none})
-    return errors
-
-
-def table_rows(results: Mapping[str, dict[str, Any]], stances: Sequence[str]) -> list[list[str]]:
+def table_rows(results: Mapping[str, Scores], stances: Sequence[str]) -> list[list[str]]:
     """Header and one row per system: macro-F1 with its interval, the model's paired lead over
     each baseline, speaker and attribution accuracy, F1 per stance."""
     def fmt(value: float | None) -> str:
@@ -328,7 +336,6 @@ def table_rows(results: Mapping[str, dict[str, Any]], stances: Sequence[str]) ->
 
 #: Sections of an evaluation report, in the order they are shown.
 SECTIONS = ("heldout", "dev_selection", "dev_reporting", "cv")
-SPLITS = ("all", "heldout", "dev")
 
 
 def split_articles(corpus: Corpus, section: str) -> tuple[str, ...]:
@@ -344,34 +351,3 @@ def section_title(section: str, articles: Sequence[str]) -> str:
              "cv": "leave-one-story-out cross-validation"}
     listed = f" ({', '.join(articles)})" if 0 < len(articles) <= 3 else f" ({len(articles)} articles)" if articles else ""
     return names.get(section, section) + listed
-
-
-def evaluate_model(directory: str | Path, corpus: Corpus, split: str = "all", cv: bool = False,
-                   progress: Callable[[str, int, int], None] | None = None) -> dict[str, dict[str, Any]]:
-    """Figures of a saved model and its baselines on the corpus's evaluation articles (``split``:
-    the held-out ones, the two dev halves, or all that exist), and optionally cross-validation
-    (which retrains model and baselines per fold with the model's own config). Keyed by section."""
-    from .train import TrainingSet, fit_systems, load_systems
-
-    if split not in SPLITS:
-        raise StanceError(f"split {split!r} is not one of {', '.join(SPLITS)}")
-    systems = load_systems(directory)
-    config = systems[MODEL].config
-    trained = systems[MODEL].schema
-    if (trained.stance_names, trained.speaker_names) != (corpus.schema.stance_names, corpus.schema.speaker_names):
-        raise SchemaError(f"{directory}: the model was trained with schema {trained.name!r} "
-                          f"({', '.join(trained.stance_names)}), not the schema of {corpus.root}; "
-                          f"evaluate it on its own corpus or retrain")
-    wanted = {"all": SECTIONS[:3], "heldout": SECTIONS[:1], "dev": SECTIONS[1:3]}[split]
-    report: dict[str, dict[str, Any]] = {}
-    for section in wanted:
-        articles = split_articles(corpus, section)
-        if articles:
-            report[section] = evaluate_systems(systems, article_rows(corpus, articles), corpus)
-    if cv:
-        report["cv"] = cross_validate(
-            corpus, config, lambda rows: fit_systems(TrainingSet.from_rows(rows, corpus), corpus.schema, config), progress)
-    if not report:
-        raise StanceError(f"{corpus.root}: split.json lists no {'evaluation' if split == 'all' else split} article "
-                          f"to evaluate on; add one (\"heldout\" or \"dev\") or pass --cv")
-    return report

@@ -7,9 +7,9 @@ heads train, which is identical to running the encoder every step and takes seco
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,41 +18,35 @@ import torch
 from torch import nn
 
 from .attribution import Attribution, attribute
-from .baselines import MajorityBaseline, TfidfBaseline, load_baseline
+from .baselines import MajorityBaseline, TfidfBaseline
+from .bundle import encoder_info_for
 from .calibration import Calibration, fit_calibration
 from .config import TrainConfig
-from .corpus import SPLIT_FILE, Corpus
-from .dataset import EXAMPLES_ID, article_rows, label_arrays, positions_of, row_attributions, written_rows
+from .corpus import Corpus
+from .dataset import EXAMPLES_ID, SentenceRow, article_rows, label_arrays, positions_of, row_attributions, written_rows
 from .encoder import base_encoder_dir, load_encoder
 from .errors import StanceError
-from .evaluate import SECTIONS, evaluate_systems, section_title, split_articles, table_rows
-from .io import atomic_directory
-from .model import (
-    BASELINES_DIR,
-    StanceNet,
-    StanceTagger,
-    build_net,
-    check_model_output,
-    encoder_info_for,
-    encoder_layers,
-)
+from .model import StanceTagger
+from .net import StanceNet, build_net, encoder_layers
 from .records import Position, Sentence
 from .schema import Schema
-from .written import EXAMPLES_FILE
 
 #: Reports ``(what, done, total)`` for progress bars; library code never prints.
 Progress = Callable[[str, int, int], None]
 
 
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
+@contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Torch's random state set to ``seed`` inside and given back after, so training is
+    reproducible without the library changing the caller's random streams."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
 
 
 def new_tagger(schema: Schema, config: TrainConfig) -> StanceTagger:
-    """An untrained tagger on the config's encoder, heads initialised under the config's seed."""
-    seed_everything(config.seed)
+    """An untrained tagger on the config's encoder, heads initialised from torch's random state
+    (:func:`fit_tagger` seeds it)."""
     base = Path(config.encoder) if config.encoder else base_encoder_dir()
     tokenizer, encoder = load_encoder(base)
     return StanceTagger(build_net(encoder, schema, config), tokenizer, schema, config,
@@ -70,7 +64,7 @@ class TrainingSet:
     groups: list[str]
 
     @classmethod
-    def from_rows(cls, rows: Sequence[dict[str, Any]], corpus: Corpus) -> TrainingSet:
+    def from_rows(cls, rows: Sequence[SentenceRow], corpus: Corpus) -> TrainingSet:
         return cls([row["text"] for row in rows], [positions_of(row) for row in rows], row_attributions(rows, corpus),
                    [f"{row['article']}/{row['index']}" if row["article"] == EXAMPLES_ID else row["article"] for row in rows])
 
@@ -95,6 +89,12 @@ def fit_tagger(data: TrainingSet, schema: Schema, config: TrainConfig, progress:
     """
     if not data.texts:
         raise StanceError("no training sentences: add spans or examples.jsonl to the corpus")
+    with seeded(config.seed):
+        return _fit_tagger(data, schema, config, progress, pooled)
+
+
+def _fit_tagger(data: TrainingSet, schema: Schema, config: TrainConfig, progress: Progress | None,
+                pooled: torch.Tensor | None) -> StanceTagger:
     tagger = new_tagger(schema, config)
     net = tagger.net
     token_ids = tagger.tokenize(data.texts)
@@ -201,11 +201,11 @@ def _calibrate(tagger: StanceTagger, data: TrainingSet, vectors: torch.Tensor, f
         test = [i for i, f in enumerate(folds) if f == fold]
         if not train or not test:
             continue
-        seed_everything(config.seed + 1 + fold)
         part = data.subset(train)
-        fold_tagger = StanceTagger(build_net(tagger.net.encoder, schema, config), tagger.tokenizer, schema, config,
-                                   tagger.encoder_info)
-        _fit_heads(fold_tagger, part, vectors[train], config, counter)
+        with seeded(config.seed + 1 + fold):
+            fold_tagger = StanceTagger(build_net(tagger.net.encoder, schema, config), tagger.tokenizer, schema,
+                                       config, tagger.encoder_info)
+            _fit_heads(fold_tagger, part, vectors[train], config, counter)
         fold_tagger.net.eval()
         if config.tfidf_weight > 0:
             fold_tagger.tfidf = TfidfBaseline(schema.stance_names, schema.speaker_names).fit(part.texts, part.labels)
@@ -221,6 +221,7 @@ def _unfreeze_top_layers(net: StanceNet, count: int) -> list[nn.Parameter]:
         return []
     layers = encoder_layers(net.encoder)
     net.trained_parameter_names(count)  # raises a clear error when the encoder has too few layers
+    assert layers is not None  # trained_parameter_names raised otherwise
     tuned = [p for layer in layers[len(layers) - count:] for p in layer.parameters()]
     for parameter in tuned:
         parameter.requires_grad_(True)
@@ -237,18 +238,6 @@ def _speaker_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return -(share * log_probs).sum() / (held > 0).sum()
 
 
-@dataclass
-class TrainReport:
-    """What ``stance train`` did: where the model is, its evaluation figures per section
-    (``heldout``, ``dev_selection``, ``dev_reporting``), what it could not do."""
-
-    output: Path
-    sentences: int
-    examples: int
-    evaluation: dict[str, Any]
-    notes: list[str] = field(default_factory=list)
-
-
 def fit_systems(data: TrainingSet, schema: Schema, config: TrainConfig,
                 progress: Progress | None = None, pooled: torch.Tensor | None = None) -> dict[str, Any]:
     """The model and both baselines, trained on the same sentences (the model's TF-IDF part is
@@ -263,14 +252,14 @@ def fit_systems(data: TrainingSet, schema: Schema, config: TrainConfig,
 
 
 def cached_fitter(corpus: Corpus, config: TrainConfig,
-                  cache: dict[str, torch.Tensor] | None = None) -> Callable[[Sequence[dict[str, Any]]], dict[str, Any]]:
+                  cache: dict[str, torch.Tensor] | None = None) -> Callable[[Sequence[SentenceRow]], dict[str, Any]]:
     """``fit_systems`` over corpus rows that encodes each distinct sentence once, for the many fits
     of cross-validation and recipe comparison (the frozen vectors do not depend on the heads).
     ``cache`` may be shared between configs that use the same encoder and prefix."""
     vectors = {} if cache is None else cache
     encoder = new_tagger(corpus.schema, config)
 
-    def fit(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    def fit(rows: Sequence[SentenceRow]) -> dict[str, Any]:
         texts = [row["text"] for row in rows]
         missing = [text for text in dict.fromkeys(texts) if text not in vectors]
         if missing:
@@ -281,70 +270,9 @@ def cached_fitter(corpus: Corpus, config: TrainConfig,
     return fit
 
 
-def training_rows(corpus: Corpus, config: TrainConfig) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def training_rows(corpus: Corpus, config: TrainConfig) -> tuple[list[SentenceRow], list[SentenceRow]]:
     """The article sentences and written sentences a model may learn from: never a held-out or
     development article, nor a translation of one (``Corpus.training_ids``)."""
     # Without any span the articles are not annotated yet: their sentences are unknown, not none.
     rows = article_rows(corpus, corpus.training_ids) if corpus.spans else []
     return rows, written_rows(corpus) if config.use_examples else []
-
-
-def train_model(corpus: Corpus, config: TrainConfig, output: str | Path, progress: Progress | None = None) -> TrainReport:
-    """Train on the corpus minus its evaluation articles, evaluate on them, save atomically."""
-    output = check_model_output(output)  # before any training: never replace somebody's folder
-    rows, written = training_rows(corpus, config)
-    notes = []
-    if not corpus.spans:
-        notes.append(f"the corpus has no spans: trained on {EXAMPLES_FILE} alone, articles left out")
-    if not corpus.split.evaluation:
-        notes.append(f"no held-out or dev article declared in {SPLIT_FILE}: nothing to evaluate on")
-    elif not corpus.spans:
-        notes.append("the evaluation articles have no spans: their scores would be meaningless, so none are given")
-    if not rows + written:
-        raise StanceError(f"{corpus.root}: nothing to train on; add articles with spans or {EXAMPLES_FILE}")
-    systems = fit_systems(TrainingSet.from_rows(rows + written, corpus), corpus.schema, config, progress)
-    evaluation = {}
-    for section in SECTIONS if corpus.spans else ():
-        if articles := split_articles(corpus, section):
-            evaluation[section] = evaluate_systems(systems, article_rows(corpus, articles), corpus)
-    metrics = {"split": {section: list(split_articles(corpus, section)) for section in evaluation},
-               "evaluation": evaluation,
-               "training": {"articles": corpus.training_ids, "sentences": len(rows), "written": len(written)}}
-    with atomic_directory(output) as tmp:
-        systems["model"].save_pretrained(tmp, metrics=metrics, card=model_card(corpus, config, metrics))
-        for name in ("tfidf", "majority"):
-            if not (tmp / BASELINES_DIR / name).exists():
-                systems[name].save(tmp / BASELINES_DIR / name)
-    return TrainReport(Path(output), len(rows), len(written), evaluation, notes)
-
-
-def load_systems(directory: str | Path) -> dict[str, Any]:
-    """A saved model and the baselines saved beside it."""
-    directory = Path(directory)
-    systems: dict[str, Any] = {"model": StanceTagger.from_pretrained(directory)}
-    for name in ("tfidf", "majority"):
-        systems[name] = load_baseline(directory / BASELINES_DIR / name)
-    return systems
-
-
-def model_card(corpus: Corpus, config: TrainConfig, metrics: dict[str, Any]) -> str:
-    """A human-readable README for the model directory, with the evaluation figures."""
-    lines = [
-        f"# Stance tagger trained on `{corpus.root.name}` (schema `{corpus.schema.name}`)",
-        "",
-        f"Base encoder: `{config.encoder or 'multilingual-e5-small (built in)'}`; fine-tuned top layers: "
-        f"{config.trainable_layers}; seed {config.seed}. Trained on {metrics['training']['sentences']} sentences "
-        f"of {len(corpus.training_ids)} articles and {metrics['training']['written']} written sentences.",
-        "",
-        f"Stances: {', '.join(corpus.schema.stance_names)}. Speakers: {', '.join(corpus.schema.speaker_names)}.",
-        "",
-    ]
-    for section, results in metrics["evaluation"].items():
-        rows = table_rows(results, corpus.schema.stance_names)
-        lines += [f"## {section_title(section, metrics['split'][section])}", "",
-                  "| " + " | ".join(rows[0]) + " |", "|---" * len(rows[0]) + "|"]
-        lines += ["| " + " | ".join(row) + " |" for row in rows[1:]] + [""]
-    if not metrics["evaluation"]:
-        lines.append("No evaluation article was declared: this model has no held-out or dev figures.")
-    return "\n".join(lines) + "\n"
-

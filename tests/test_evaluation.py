@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from stance.evaluate import confusion, error_rows, paired_lead, score
+from stance.evaluation import confusion, paired_lead, score
 from stance.predict import held_positions
 from stance.records import Position
 from stance.schema import Label, Schema
@@ -68,13 +68,6 @@ def test_confusion_counts_one_label_per_sentence():
     predicted = np.array([[False, True], [True, False]])
     matrix = confusion(truth, predicted, probs([0.2, 0.9], [0.7, 0.1]))
     assert matrix.tolist() == [[0, 0, 0], [0, 1, 0], [1, 0, 0]]
-
-
-def test_error_rows_list_only_disagreements():
-    rows = [{"article": "a", "index": i, "text": t, "positions": p}
-            for i, (t, p) in enumerate([("x", [{"speaker": "gov", "stance": "ns"}]), ("y", [])])]
-    errors = error_rows(rows, probs([0.9, 0.0], [0.0, 0.7]), speakers_for(2, 1), SCHEMA, 0.5)
-    assert [(e["text"], e["gold"], e["predicted"]) for e in errors] == [("x", "ns:gov", "ns:co"), ("y", "nil", "den:co")]
 
 
 def test_a_probability_exactly_at_the_threshold_is_reported():

@@ -1,0 +1,78 @@
+"""``stance tag``: every sentence of the inputs with speaker, stance and score, streamed."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import UsageError
+from .common import model_dir, warn
+
+
+def register(commands: Any) -> None:
+    sub = commands.add_parser("tag", help="tag every sentence of articles with speaker, stance and score",
+                              description="Tag every sentence of articles with speaker, stance and score: one row "
+                                          "per sentence, offsets into the file as stored.")
+    sub.add_argument("paths", nargs="*", metavar="PATH", help="text files, directories of .txt files, or - for stdin")
+    sub.add_argument("--model", metavar="DIR", help="model folder; default: the one `stance train` writes")
+    sub.add_argument("--format", default="jsonl", help="jsonl, csv or html (default: jsonl, or from --output's suffix)")
+    sub.add_argument("--output", metavar="FILE", help="write here (atomically) instead of standard output")
+    sub.add_argument("--threshold", type=float, metavar="P",
+                     help="report stances scoring >= P; default: each stance's calibrated threshold of the model")
+    sub.add_argument("--resume", action="store_true", help="skip articles already in --output after an interruption")
+    sub.add_argument("--precision", default="auto", choices=("auto", "float32", "bfloat16"),
+                     help="encoder precision; auto = bfloat16 where the CPU runs it natively (same answers on "
+                          ">= 99%% of sentences, measured by benchmarks/bench_tag.py), else float32 (default: auto)")
+    sub.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..formats import check_output, write_tags
+    from ..model import StanceTagger
+    from ..predict import collect_documents
+
+    if args.threshold is not None and not 0.0 < args.threshold < 1.0:
+        raise UsageError(f"--threshold {args.threshold} must be between 0 and 1 (exclusive)")
+    if not args.paths and sys.stdin is not None and sys.stdin.isatty():
+        raise UsageError("no input: give text files or directories, or pipe text in with `-`")
+    check_output(args.output, args.format, args.resume, args.paths)
+    skipped: list[str] = []
+    documents = collect_documents(args.paths, skipped)
+    warn([f"skipped {entry}" for entry in skipped])
+    tagger = StanceTagger.from_pretrained(model_dir(args.model))
+    tagger.set_precision(args.precision)
+    progress = _progress(len(documents))
+
+    def report(piece: Any) -> None:
+        if piece.warning:
+            print(f"warning: {piece.warning}", file=sys.stderr)
+        progress(len(piece.rows), piece.last)
+
+    summary = write_tags(tagger, documents, args.output, args.format, args.threshold, args.resume, report, args.paths)
+    if args.resume:
+        print(f"resumed {args.output}: kept {summary.kept} rows of the interrupted run, wrote {summary.rows} more",
+              file=sys.stderr)
+    if skipped:
+        print(f"stance: error: {len(skipped)} input(s) skipped (listed above); the other articles were tagged",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def _progress(total: int) -> Callable[[int, bool], None]:
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="article", file=sys.stderr, disable=None, leave=False)
+    sentences = 0
+
+    def update(count: int, finished: bool) -> None:
+        nonlocal sentences
+        sentences += count
+        bar.update(int(finished))
+        bar.set_postfix(sentences_per_s=f"{sentences / max(bar.format_dict['elapsed'], 1e-9):.0f}")
+        if bar.n >= total:
+            bar.close()
+
+    return update
