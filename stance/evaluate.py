@@ -18,6 +18,7 @@ from .errors import SchemaError, StanceError
 from .predict import held_positions
 from .records import Position, Sentence
 from .schema import Schema
+from .sources import source_figures
 
 BOOTSTRAP_SAMPLES = 1000
 BOOTSTRAP_SEED = 0
@@ -225,6 +226,7 @@ def evaluate_systems(systems: Mapping[str, Tagger], rows: Sequence[dict[str, Any
     results = score_outputs(gold, outputs, thresholds, corpus.schema)
     if MODEL in outputs:
         results[MODEL]["calibration"] = calibration_report(gold, raw, outputs[MODEL][0], corpus.schema)
+        results[MODEL]["source"] = source_figures(systems[MODEL].attribute, rows, corpus)
     return results
 
 
@@ -310,18 +312,21 @@ def error_rows(rows: Sequence[dict[str, Any]], stance_probs: np.ndarray, speaker
 
 def table_rows(results: Mapping[str, dict[str, Any]], stances: Sequence[str]) -> list[list[str]]:
     """Header and one row per system: macro-F1 with its interval, the model's paired lead over
-    each baseline, speaker and attribution accuracy, F1 per stance."""
+    each baseline, speaker and attribution accuracy, source precision/recall/F1 where spans record
+    their source, F1 per stance."""
     def fmt(value: float | None) -> str:
         return "n/a" if value is None else f"{value:.2f}"
 
+    sources = any(r.get("source") for r in results.values())
     rows = [["system", "macro-F1 [95% CI]", "model's lead [95% CI]", "speaker acc", "attribution acc"]
-            + [f"F1 {s}" for s in stances]]
+            + ["source P/R/F1"] * sources + [f"F1 {s}" for s in stances]]
     leads = results.get(MODEL, {}).get("lead_over", {})
     for name, r in results.items():
         lead = leads.get(name)
         rows.append([name, f"{fmt(r['macro_f1'])} [{fmt(r['macro_f1_low'])}, {fmt(r['macro_f1_high'])}]",
                      f"{fmt(lead['lead'])} [{fmt(lead['lead_low'])}, {fmt(lead['lead_high'])}]" if lead else "",
                      fmt(r["speaker_accuracy"]), fmt(r["attribution_accuracy"])]
+                    + ["/".join(fmt(r["source"][k]) for k in ("precision", "recall", "f1")) if r.get("source") else ""] * sources
                     + [fmt(r["per_stance"][s]["f1"]) for s in stances])
     return rows
 
