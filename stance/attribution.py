@@ -48,8 +48,11 @@ from .cues import AND, BOILERPLATE, CUES, INVERTED_PRONOUN, MASK, NEGATIONS, REL
 from .mentions import (
     COMPANY_NOUNS,
     DEFINITE,
+    DOCUMENTS,
     NOUNS,
+    PERSON_NOUNS,
     PERSON_PRONOUNS,
+    PLURAL_PRONOUNS,
     POSSESSIVE,
     PRONOUNS,
     THING_PRONOUNS,
@@ -138,6 +141,8 @@ class _Known:
     source: Source
     kind: str
     heads: frozenset[str]
+    #: Names several holders ("officials", « les analystes »): never what "he" or « le porte-parole » means.
+    plural: bool = False
 
 
 def _stem(word: str) -> str:
@@ -147,6 +152,12 @@ def _stem(word: str) -> str:
 _Filter = Callable[[_Known], bool]
 
 
+def _plural(words: list[Token]) -> bool:
+    """Whether a mention ends on a plural role or institution noun ("officials", « les analystes »)."""
+    last = words[-1] if words else None
+    return last is not None and (last.head == "people" or (last.head not in NOUNS and is_noun(last, NOUNS)))
+
+
 def _company(known: _Known) -> bool:
     """What "the company" or « le groupe » may refer to: a company, or a bare name (Shein, TikTok)."""
     return known.kind in ("company", "name")
@@ -154,11 +165,14 @@ def _company(known: _Known) -> bool:
 
 def _accepts(word: str) -> tuple[_Filter, ...]:
     """What a pronoun or a possessive may point to, in order of preference: "he" a person, else a bare
-    name (a surname); "it" anything but a person; « il », « elle », "they" anything."""
+    name (a surname); "it" anything but a person; "they", « ils » several holders, else anything; « il »,
+    « elle » anything."""
     if word in PERSON_PRONOUNS or word in ("his", "her"):
-        return (lambda k: k.kind == "person"), (lambda k: k.kind == "name")
+        return (lambda k: k.kind == "person" and not k.plural), (lambda k: k.kind == "name")
     if word in THING_PRONOUNS or word == "its":
         return ((lambda k: k.kind != "person"),)
+    if word in PLURAL_PRONOUNS:
+        return (lambda k: k.plural), (lambda k: True)
     return ((lambda k: True),)
 
 
@@ -258,14 +272,25 @@ class _Reader:
     def _mention(self, cue: re.Match[str], lo: int, hi: int, text: str,
                  incise: bool = False) -> tuple[int, int] | None:
         """The offsets of the mention a cue points to, inside ``text[lo:hi]``, or ``None``; an incise
-        inside a quote (« ..., a déclaré le ministre, ... ») names its speaker only after the verb."""
+        inside a quote (« ..., a déclaré le ministre, ... ») names its speaker only after the verb. A
+        mention stops before a reporting verb: after « Dans son communiqué, » the source is « le
+        ministère », not « le ministère jugeait »."""
+        span = self._phrase(cue, lo, hi, text, incise)
+        verb = span and next((c for c in self._cues(span[0] + 1, hi, text)
+                              if c.lastgroup == "verb" and c.start() < span[1]), None)
+        if verb:
+            kept = [t for t in tokens(text, span[0], verb.start()) if t.word]
+            return (span[0], kept[-1].end) if kept else None
+        return span
+
+    def _phrase(self, cue: re.Match[str], lo: int, hi: int, text: str, incise: bool) -> tuple[int, int] | None:
         if cue.lastgroup == "inverted":
             pronoun = INVERTED_PRONOUN.search(text, cue.start(), cue.end())
             return pronoun.span(1) if pronoun else None
         lo, hi = max(lo, cue.start() - WINDOW), min(hi, cue.end() + WINDOW)
         if cue.lastgroup in ("by", "for"):
             toks = skip_adjuncts(tokens(text, cue.end(), hi))
-            span = after(toks)
+            span = (0, 1) if toks and toks[0].head in PRONOUNS else after(toks)  # « selon lui », not « lui ByteDance »
             if cue.lastgroup == "for" and span and not any(t.capitalised or is_noun(t, NOUNS)
                                                            for t in toks[span[0]:span[1]]):
                 return None  # « Pour la première fois, ... » names nobody
@@ -324,12 +349,15 @@ class _Reader:
         hi = min(sentence.end, sentence.start + WINDOW)
         cue = next(iter(self._cues(sentence.start, hi, self.masked)), None)
         toks = tokens(self.masked, sentence.start, cue.start() if cue else hi)
-        subject = after(toks, subject=True)
-        span = _offsets(toks, subject)
-        if span is None or (subject[1] < len(toks) and toks[subject[1]].text in _DASHES):
-            return None
-        if any(t.capitalised for t in toks[1:subject[1]]) or self.speakers.speaker(self.text[span[0]:span[1]]):
-            return span
+        comma = next((i for i, t in enumerate(toks) if t.text == ","), len(toks))
+        # After a leading clause too: « Interrogé mardi, le porte-parole ..., Wang Wenbin, a été invité ».
+        for words in (toks, toks[comma + 1:]):
+            subject = after(words, subject=True)
+            span = _offsets(words, subject)
+            if span is None or (subject[1] < len(words) and words[subject[1]].text in _DASHES):
+                continue
+            if any(t.capitalised for t in words[1:subject[1]]) or self.speakers.speaker(self.text[span[0]:span[1]]):
+                return span
         return None
 
     def _headline(self, sentence: Sentence) -> tuple[int, int] | None:
@@ -350,15 +378,22 @@ class _Reader:
             known = self._recent(*_accepts(words[0].head))
             return self._remember(known.source) if known else Source(start, end, text, self.other)
         if not proper and (first in POSSESSIVE or any(is_noun(t, COMPANY_NOUNS) for t in words)):
-            # "a company spokeswoman", "its lawyers", « le groupe »: the company is the last one named.
-            owner = self._recent(*_accepts(first)) if first in POSSESSIVE else self._recent(_company)
-            if owner and len(words) == 2 and first in DEFINITE:
+            # "a company spokeswoman", "its lawyers", « le groupe »: the company is the last one named;
+            # "the software giant" the last one its alias names, if any.
+            alias = self.speakers.speaker(text)
+            owner = self._recent(*_accepts(first)) if first in POSSESSIVE else \
+                self._recent(lambda k: _company(k) and k.source.speaker == alias, _company)
+            if owner and first in DEFINITE and len(words) <= 4 and not any(is_noun(t, PERSON_NOUNS) for t in words):
                 return self._remember(owner.source)
-            speaker = owner.source.speaker if owner else self.speakers.speaker(text)
+            speaker = owner.source.speaker if owner else alias
             return self._remember(Source(start, end, text, speaker or self.other))
+        if not proper and first in DEFINITE and is_noun(words[-1], DOCUMENTS):
+            known = self._recent(lambda k: True)  # "the statement", « le communiqué »: its author's
+            if known:
+                return self._remember(known.source)
         if not proper and first in DEFINITE:  # "the spokeswoman", « le porte-parole »: same words, else a person
             heads = {_stem(t.head) for t in words[1:] if not is_function(t)}
-            person = kind(words) == "person"
+            person = kind(words) == "person" and not _plural(words)
             known = self._recent(lambda k: heads <= k.heads, lambda k: person and k.kind == "person")
             if known:
                 return self._remember(known.source)
@@ -380,5 +415,5 @@ class _Reader:
         sort = kind(toks)
         if sort == "name" and self._recent(lambda k: k.kind == "person" and heads <= k.heads):
             sort = "person"  # "Hawley" after "Sen. Josh Hawley"
-        self.seen.append(_Known(source, sort, heads))
+        self.seen.append(_Known(source, sort, heads, _plural([t for t in toks if t.word])))
         return source
