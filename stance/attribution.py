@@ -15,10 +15,13 @@ The parts, and what each uses:
   comma is reported by it ("Beijing rejected the charge, the Global Times wrote."). A headline with a
   colon names its source before the colon ("Beijing: the ban is bullying").
 - Mentions (:mod:`stance.mentions`): a token grammar for the noun phrase next to a cue.
-- References: "he", « elle », "the spokeswoman", "the company", « le groupe » resolve to the most recent
-  compatible source before them: the same words ("the spokeswoman" -> "a company spokeswoman"), else the
-  right kind (a person for "he", a named company for "the company"). Named subjects that open a
-  sentence are remembered too, since "it" or « il » often points to them (« Le décret ... Il affirme »).
+- References (:mod:`stance.references` says which earlier source fits which reference): "he", « elle »,
+  "the spokeswoman", "the company", « le groupe » resolve to the most recent compatible source before
+  them: the same words ("the spokeswoman" -> "a company spokeswoman"), else the right kind (one person
+  for "he", never "officials"; a group for "they", « ils »; a named company for "the company", the
+  company its alias names for "the software giant"); "the statement", « le communiqué » stand for the
+  last source. Named subjects that open a sentence (or follow its leading clause) are remembered too,
+  since "it" or « il » often points to them (« Le décret ... Il affirme »).
   A mention that needs its company ("a company spokeswoman", "its lawyers") keeps its own words and
   takes the speaker of the article's last named company: in an article about Shein, "a company
   spokeswoman" is Shein's, never the schema's "the company" (TikTok).
@@ -39,7 +42,7 @@ measured error class needs it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,11 +54,8 @@ from .mentions import (
     DOCUMENTS,
     NOUNS,
     PERSON_NOUNS,
-    PERSON_PRONOUNS,
-    PLURAL_PRONOUNS,
     POSSESSIVE,
     PRONOUNS,
-    THING_PRONOUNS,
     Token,
     after,
     apposition,
@@ -70,6 +70,7 @@ from .mentions import (
 )
 from .quotes import Quote, find_quotes
 from .records import Sentence
+from .references import Filter, Known, accepts, company, plural, stem
 from .schema import Schema
 
 #: An unattributed quote continues the last source seen at most this many sentences before it.
@@ -134,48 +135,6 @@ def _offsets(toks: list[Token], span: tuple[int, int] | None) -> tuple[int, int]
     return toks[span[0]].start, toks[span[1] - 1].end
 
 
-@dataclass(frozen=True)
-class _Known:
-    """A source seen earlier in the article, as references look it up."""
-
-    source: Source
-    kind: str
-    heads: frozenset[str]
-    #: Names several holders ("officials", « les analystes »): never what "he" or « le porte-parole » means.
-    plural: bool = False
-
-
-def _stem(word: str) -> str:
-    return word[:-1] if len(word) > 3 and word.endswith("s") else word
-
-
-_Filter = Callable[[_Known], bool]
-
-
-def _plural(words: list[Token]) -> bool:
-    """Whether a mention ends on a plural role or institution noun ("officials", « les analystes »)."""
-    last = words[-1] if words else None
-    return last is not None and (last.head == "people" or (last.head not in NOUNS and is_noun(last, NOUNS)))
-
-
-def _company(known: _Known) -> bool:
-    """What "the company" or « le groupe » may refer to: a company, or a bare name (Shein, TikTok)."""
-    return known.kind in ("company", "name")
-
-
-def _accepts(word: str) -> tuple[_Filter, ...]:
-    """What a pronoun or a possessive may point to, in order of preference: "he" a person, else a bare
-    name (a surname); "it" anything but a person; "they", « ils » several holders, else anything; « il »,
-    « elle » anything."""
-    if word in PERSON_PRONOUNS or word in ("his", "her"):
-        return (lambda k: k.kind == "person" and not k.plural), (lambda k: k.kind == "name")
-    if word in THING_PRONOUNS or word == "its":
-        return ((lambda k: k.kind != "person"),)
-    if word in PLURAL_PRONOUNS:
-        return (lambda k: k.plural), (lambda k: True)
-    return ((lambda k: True),)
-
-
 class _Reader:
     """One pass over an article: quotes, cues, mentions and the sources seen so far."""
 
@@ -190,7 +149,7 @@ class _Reader:
         self.patterns = [CUES[language]] if language in CUES else list(CUES.values())
         self.speakers = SpeakerAliases(schema)
         self.other = schema.other
-        self.seen: list[_Known] = []
+        self.seen: list[Known] = []
         #: The cues and mentions of the last sentence a quote was attributed in, by sentence index.
         self.around: dict[int, list[tuple[re.Match[str], tuple[int, int] | None]]] = {}
 
@@ -375,14 +334,15 @@ class _Reader:
         first = words[0].lead
         proper = any(t.capitalised for t in words)
         if len(words) == 1 and words[0].head in PRONOUNS:
-            known = self._recent(*_accepts(words[0].head))
+            known = self._recent(*accepts(words[0].head))
             return self._remember(known.source) if known else Source(start, end, text, self.other)
         if not proper and (first in POSSESSIVE or any(is_noun(t, COMPANY_NOUNS) for t in words)):
             # "a company spokeswoman", "its lawyers", « le groupe »: the company is the last one named;
-            # "the software giant" the last one its alias names, if any.
+            # an alias saying more than "company" ("the software giant") names whose it is.
             alias = self.speakers.speaker(text)
-            owner = self._recent(*_accepts(first)) if first in POSSESSIVE else \
-                self._recent(lambda k: _company(k) and k.source.speaker == alias, _company)
+            specific = alias if any(not is_function(t) and not is_noun(t, COMPANY_NOUNS) for t in words) else None
+            owner = self._recent(*accepts(first)) if first in POSSESSIVE else \
+                self._recent(lambda k: company(k) and k.source.speaker == specific, *(() if specific else (company,)))
             if owner and first in DEFINITE and len(words) <= 4 and not any(is_noun(t, PERSON_NOUNS) for t in words):
                 return self._remember(owner.source)
             speaker = owner.source.speaker if owner else alias
@@ -392,28 +352,28 @@ class _Reader:
             if known:
                 return self._remember(known.source)
         if not proper and first in DEFINITE:  # "the spokeswoman", « le porte-parole »: same words, else a person
-            heads = {_stem(t.head) for t in words[1:] if not is_function(t)}
-            person = kind(words) == "person" and not _plural(words)
+            heads = {stem(t.head) for t in words[1:] if not is_function(t)}
+            person = kind(words) == "person" and not plural(words)
             known = self._recent(lambda k: heads <= k.heads, lambda k: person and k.kind == "person")
             if known:
                 return self._remember(known.source)
         speaker = self.speakers.speaker(text)
         if speaker is None and proper:  # a surname alone: the speaker of the earlier full name
-            surname = _stem([t for t in words if t.capitalised][-1].head)
+            surname = stem([t for t in words if t.capitalised][-1].head)
             known = self._recent(lambda k: surname in k.heads and k.kind == "person")
             speaker = known.source.speaker if known else None
         return self._remember(Source(start, end, text, speaker or self.other))
 
-    def _recent(self, *tests: _Filter) -> _Known | None:
+    def _recent(self, *tests: Filter) -> Known | None:
         """The most recent source seen that passes the first of ``tests`` that any source passes."""
         window = self.seen[-LOOKBACK:][::-1]
         return next((known for test in tests for known in window if test(known)), None)
 
     def _remember(self, source: Source) -> Source:
         toks = tokens(self.text, source.start, source.end)
-        heads = frozenset(_stem(t.head) for t in toks if t.word)
+        heads = frozenset(stem(t.head) for t in toks if t.word)
         sort = kind(toks)
         if sort == "name" and self._recent(lambda k: k.kind == "person" and heads <= k.heads):
             sort = "person"  # "Hawley" after "Sen. Josh Hawley"
-        self.seen.append(_Known(source, sort, heads, _plural([t for t in toks if t.word])))
+        self.seen.append(Known(source, sort, heads, plural([t for t in toks if t.word])))
         return source
