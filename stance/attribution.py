@@ -116,6 +116,7 @@ class Attribution:
 
 _EDGE = f",{MASK}»”\"’'"
 _DASHES = frozenset("—–-")
+_RELATIVE = re.compile(r",\s*(?:who|which|qui|dont)\b")
 #: A headline source is at most this many tokens before the colon ("Beijing:", « Le ministre indien : »).
 _HEADLINE_TOKENS = 6
 
@@ -357,8 +358,12 @@ class _Reader:
             known = self._recent(lambda k: heads <= k.heads, lambda k: person and k.kind == "person")
             if known:
                 return self._remember(known.source)
-        speaker = self.speakers.speaker(text)
-        if speaker is None and proper:  # a surname alone: the speaker of the earlier full name
+        # A relative clause says what the holder did, not who they are ("India, which banned TikTok").
+        speaker = self.speakers.speaker(_RELATIVE.split(text, 1)[0])
+        if speaker is None and first in POSSESSIVE:  # « son porte-parole, Gao Feng »: the owner's
+            owner = self._recent(*accepts(first))
+            speaker = owner.source.speaker if owner else None
+        elif speaker is None and proper:  # a surname alone: the speaker of the earlier full name
             surname = stem([t for t in words if t.capitalised][-1].head)
             known = self._recent(lambda k: surname in k.heads and k.kind == "person")
             speaker = known.source.speaker if known else None

@@ -84,3 +84,22 @@ def test_a_subject_after_a_leading_clause_is_what_il_refers_to_fr():
     spokesman = mention(text, "le porte-parole du ministère chinois des Affaires étrangères, Wang Wenbin",
                         "chinese_government")
     assert second == Attribution(spokesman, quoted=True, carried=True)
+
+
+def test_a_relative_clause_does_not_name_the_holder():
+    text = "Pakistan, which blocked TikTok twice last year, said the app spread indecent content."
+    [only] = attributions(text, "en")
+    assert only.source == mention(text, "Pakistan, which blocked TikTok twice last year", "other")
+
+
+def test_a_possessive_role_with_a_name_outside_the_schema_is_its_owner_fr():
+    text = ("Le ministère chinois du Commerce a réagi jeudi. « Ces règles visent nos entreprises », a déclaré "
+            "son porte-parole, Li Ming.")
+    _, second = attributions(text, "fr")
+    assert second.source == mention(text, "son porte-parole, Li Ming", "chinese_government")
+
+
+def test_a_participle_after_a_french_role_is_no_owner():
+    text = "Selon des responsables du renseignement cités par le journal, l'application collecte trop de données."
+    [only] = attributions(text, "fr")
+    assert only.source.speaker == "us_security_agencies"
