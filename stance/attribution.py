@@ -102,6 +102,14 @@ class Source:
         return cls(start=data["start"], end=data["end"], text=data["text"], speaker=speaker)
 
 
+def _undated(toks: list[Token]) -> list[Token]:
+    """``toks`` without a dateline ("WASHINGTON —", « PÉKIN – »): a place in capitals is nobody's voice."""
+    dash = next((i for i, t in enumerate(toks[:4]) if t.text in _DASHES), None)
+    if dash and all(t.text.isupper() or not t.word for t in toks[:dash]):
+        return toks[dash + 1:]
+    return toks
+
+
 @dataclass(frozen=True)
 class Attribution:
     """Whose words or position one sentence reports."""
@@ -296,7 +304,7 @@ class _Reader:
         verb = next((cue for cue in self._cues(lo, hi, text) if cue.lastgroup == "verb"), None)
         if verb is not None:
             return self._before(lo, verb.start(), text)
-        toks = tokens(text, lo, hi)
+        toks = _undated(tokens(text, lo, hi))
         comma = next((i for i, t in enumerate(toks) if t.text == ","), len(toks))
         rest = toks[comma + 1:]
         return _offsets(toks, after(toks, subject=True)) or _offsets(rest, after(rest, subject=True))

@@ -103,3 +103,9 @@ def test_a_participle_after_a_french_role_is_no_owner():
     text = "Selon des responsables du renseignement cités par le journal, l'application collecte trop de données."
     [only] = attributions(text, "fr")
     assert only.source.speaker == "us_security_agencies"
+
+
+def test_a_dateline_is_nobody():
+    text = "WASHINGTON — Oracle signed the deal and rejected the claims that TikTok data would reach Beijing."
+    [only] = attributions(text, "en")
+    assert only.source == mention(text, "Oracle", "oracle")
