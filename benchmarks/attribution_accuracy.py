@@ -9,10 +9,9 @@ sentence it shares a character with):
   the schema's ``voice`` when the sentence has no source) equals the gold speaker. A sentence holding two
   positions by different speakers can get only one of them right: the attribution names one source.
 - **source precision / recall / F1**, only where spans record their source mention (``"source":
-  {"start", "end", "text"}``, the development set). Scored on the sentences that hold a gold position,
-  since only positions record a source: a predicted source is right when it overlaps a gold source
-  mention of its sentence (precision over the predicted sources), and a gold mention is found when the
-  sentence's predicted source overlaps it (recall over the distinct gold mentions of each sentence).
+  {"start", "end", "text"}``, the development set), as :mod:`stance.sources` defines them for
+  ``stance evaluate`` too: a predicted source is right when it overlaps a gold source mention of its
+  sentence.
 
 Articles listed as held out in the folder's ``split.json`` (and their translations) are never read;
 articles it lists under ``"dev"`` are reported apart from the others. Each group is reported in all
@@ -32,13 +31,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from stance.attribution import Source, attribute
+from stance.attribution import attribute
+from stance.records import Span
 from stance.schema import Schema
 from stance.segment import split_sentences
+from stance.sources import SourceCounts, count_sources
 
 
-def read_folder(folder: Path) -> tuple[dict[str, tuple[str, str, str]], list[dict]]:
-    """``{article id: (group, language, text)}`` and the span records, without any held-out article."""
+def read_folder(folder: Path) -> tuple[dict[str, tuple[str, str, str]], list[Span]]:
+    """``{article id: (group, language, text)}`` and the spans, without any held-out article."""
     metadata = [json.loads(line) for line in (folder / "articles.jsonl").read_text(encoding="utf-8").splitlines()
                 if line.strip()]
     split_path = folder / "split.json"
@@ -52,42 +53,36 @@ def read_folder(folder: Path) -> tuple[dict[str, tuple[str, str, str]], list[dic
             with open(folder / "articles" / f"{meta['id']}.txt", encoding="utf-8", newline="") as handle:
                 group = "dev" if meta["id"] in split.get("dev", []) else folder.name
                 articles[meta["id"]] = (group, meta.get("language"), handle.read())
-    spans = [json.loads(line) for line in (folder / "spans.jsonl").read_text(encoding="utf-8").splitlines()
+    spans = [Span.from_dict(json.loads(line)) for line in (folder / "spans.jsonl").read_text(encoding="utf-8").splitlines()
              if line.strip()]
-    return articles, [span for span in spans if span["article"] in articles]
-
-
-def _overlaps(a: Source, b: Source) -> bool:
-    return a.start < b.end and b.start < a.end
+    return articles, [span for span in spans if span.article in articles]
 
 
 def measure(folder: Path, schema: Schema, errors: bool = False) -> dict[tuple[str, str], Counter]:
-    """Counts per group and language (and ``all``): positions, speakers right, source TP/predicted/gold."""
+    """Counts per group and language (and ``all``): positions, speakers right, source counts."""
     articles, spans = read_folder(folder)
     counts: dict[tuple[str, str], Counter] = {}
     for aid, (group, language, text) in articles.items():
         sentences = split_sentences(text)
         attributions = attribute(text, sentences, schema, language)
-        gold: dict[int, dict[tuple[str, str], Source | None]] = {}
-        for span in (s for s in spans if s["article"] == aid):
-            source = Source.from_dict(span["source"]) if span.get("source") else None
+        mine = [span for span in spans if span.article == aid]
+        sources = count_sources(sentences, mine, attributions)
+        positions: dict[int, dict[tuple[str, str], str]] = {}
+        for span in mine:
             for index, sentence in enumerate(sentences):
-                if sentence.start < span["end"] and span["start"] < sentence.end:
-                    gold.setdefault(index, {})[(span["speaker"], span["stance"])] = source
-        for index, positions in sorted(gold.items()):
+                if sentence.start < span.end and span.start < sentence.end:
+                    positions.setdefault(index, {})[(span.speaker, span.stance)] = span.source.text if span.source else "-"
+        row = Counter(vars(sources))
+        for index, held in sorted(positions.items()):
             found = attributions[index].source
             predicted = found.speaker if found else schema.voice
-            mentions = {(s.start, s.end): s for s in positions.values() if s is not None}.values()
-            row = Counter(positions=len(positions), speaker_right=sum(sp == predicted for sp, _ in positions),
-                          gold_sources=len(mentions), found_sources=sum(_overlaps(found, m) for m in mentions)
-                          if found else 0, predicted=int(found is not None),
-                          predicted_right=int(found is not None and any(_overlaps(found, m) for m in mentions)))
-            for key in ((group, language), (group, "all")):
-                counts.setdefault(key, Counter()).update(row)
-            if errors and any(sp != predicted for sp, _ in positions):
-                gold_text = "; ".join(f"{sp} <{s.text if s else '-'}>" for (sp, _), s in positions.items())
+            row.update(positions=len(held), speaker_right=sum(sp == predicted for sp, _ in held))
+            if errors and any(sp != predicted for sp, _ in held):
+                gold_text = "; ".join(f"{sp} <{mention}>" for (sp, _), mention in held.items())
                 print(f"  {aid}#{index}: predicted {predicted} <{found.text if found else '-'}> "
                       f"gold {gold_text} | {sentences[index].text[:110]}")
+        for key in ((group, language), (group, "all")):
+            counts.setdefault(key, Counter()).update(row)
     return counts
 
 
@@ -96,12 +91,10 @@ def report(counts: dict[tuple[str, str], Counter]) -> None:
         c = counts[group, language]
         line = f"{group} [{language}] gold positions {c['positions']}: speaker agreement " \
                f"{c['speaker_right'] / max(c['positions'], 1):.3f} ({c['speaker_right']}/{c['positions']})"
-        if c["gold_sources"]:
-            precision = c["predicted_right"] / max(c["predicted"], 1)
-            recall = c["found_sources"] / c["gold_sources"]
-            f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-            line += (f"; source precision {precision:.3f} ({c['predicted_right']}/{c['predicted']}) recall "
-                     f"{recall:.3f} ({c['found_sources']}/{c['gold_sources']}) F1 {f1:.3f}")
+        figures = SourceCounts(c["predicted"], c["right"], c["gold"], c["found"]).figures()
+        if figures:
+            line += (f"; source precision {figures['precision']:.3f} ({c['right']}/{c['predicted']}) recall "
+                     f"{figures['recall']:.3f} ({c['found']}/{c['gold']}) F1 {figures['f1']:.3f}")
         print(line)
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from .mentions import PERSON_NOUNS, is_function, is_noun, tokens, word_set
 from .schema import Schema
 
+_PARTICIPLE = re.compile(r"ée?s?$")
 _CORPORATE = word_set("inc ltd corp co llc sa plc group")
 _NEXT_WORD = re.compile(r"\s+(\S+)")
 _OWNER_AFTER = re.compile(r"\s+(?:of|de|du|des|for)\s+(?:(?:the|la|le|les)\s+|l['’])?(?=[A-ZÀ-ÖØ-Þ])"
@@ -99,6 +100,7 @@ class SpeakerAliases:
         if named_after:
             return named_after.end()
         following = tokens(text, end, len(text))[:1]
-        if alias.french and following and following[0].word and not is_function(following[0]):
+        if alias.french and following and following[0].word and not is_function(following[0]) \
+                and not _PARTICIPLE.search(following[0].text):  # « les responsables du renseignement cités »
             return following[0].start
         return None

@@ -15,10 +15,13 @@ The parts, and what each uses:
   comma is reported by it ("Beijing rejected the charge, the Global Times wrote."). A headline with a
   colon names its source before the colon ("Beijing: the ban is bullying").
 - Mentions (:mod:`stance.mentions`): a token grammar for the noun phrase next to a cue.
-- References: "he", « elle », "the spokeswoman", "the company", « le groupe » resolve to the most recent
-  compatible source before them: the same words ("the spokeswoman" -> "a company spokeswoman"), else the
-  right kind (a person for "he", a named company for "the company"). Named subjects that open a
-  sentence are remembered too, since "it" or « il » often points to them (« Le décret ... Il affirme »).
+- References (:mod:`stance.references` says which earlier source fits which reference): "he", « elle »,
+  "the spokeswoman", "the company", « le groupe » resolve to the most recent compatible source before
+  them: the same words ("the spokeswoman" -> "a company spokeswoman"), else the right kind (one person
+  for "he", never "officials"; a group for "they", « ils »; a named company for "the company", the
+  company its alias names for "the software giant"); "the statement", « le communiqué » stand for the
+  last source. Named subjects that open a sentence (or follow its leading clause) are remembered too,
+  since "it" or « il » often points to them (« Le décret ... Il affirme »).
   A mention that needs its company ("a company spokeswoman", "its lawyers") keeps its own words and
   takes the speaker of the article's last named company: in an article about Shein, "a company
   spokeswoman" is Shein's, never the schema's "the company" (TikTok).
@@ -39,7 +42,7 @@ measured error class needs it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,11 +51,11 @@ from .cues import AND, BOILERPLATE, CUES, INVERTED_PRONOUN, MASK, NEGATIONS, REL
 from .mentions import (
     COMPANY_NOUNS,
     DEFINITE,
+    DOCUMENTS,
     NOUNS,
-    PERSON_PRONOUNS,
+    PERSON_NOUNS,
     POSSESSIVE,
     PRONOUNS,
-    THING_PRONOUNS,
     Token,
     after,
     apposition,
@@ -67,6 +70,7 @@ from .mentions import (
 )
 from .quotes import Quote, find_quotes
 from .records import Sentence
+from .references import Filter, Known, accepts, company, plural, stem
 from .schema import Schema
 
 #: An unattributed quote continues the last source seen at most this many sentences before it.
@@ -98,6 +102,14 @@ class Source:
         return cls(start=data["start"], end=data["end"], text=data["text"], speaker=speaker)
 
 
+def _undated(toks: list[Token]) -> list[Token]:
+    """``toks`` without a dateline ("WASHINGTON —", « PÉKIN – »): a place in capitals is nobody's voice."""
+    dash = next((i for i, t in enumerate(toks[:4]) if t.text in _DASHES), None)
+    if dash and all(t.text.isupper() or not t.word for t in toks[:dash]):
+        return toks[dash + 1:]
+    return toks
+
+
 @dataclass(frozen=True)
 class Attribution:
     """Whose words or position one sentence reports."""
@@ -112,6 +124,7 @@ class Attribution:
 
 _EDGE = f",{MASK}»”\"’'"
 _DASHES = frozenset("—–-")
+_RELATIVE = re.compile(r",\s*(?:who|which|qui|dont)\b")
 #: A headline source is at most this many tokens before the colon ("Beijing:", « Le ministre indien : »).
 _HEADLINE_TOKENS = 6
 
@@ -131,37 +144,6 @@ def _offsets(toks: list[Token], span: tuple[int, int] | None) -> tuple[int, int]
     return toks[span[0]].start, toks[span[1] - 1].end
 
 
-@dataclass(frozen=True)
-class _Known:
-    """A source seen earlier in the article, as references look it up."""
-
-    source: Source
-    kind: str
-    heads: frozenset[str]
-
-
-def _stem(word: str) -> str:
-    return word[:-1] if len(word) > 3 and word.endswith("s") else word
-
-
-_Filter = Callable[[_Known], bool]
-
-
-def _company(known: _Known) -> bool:
-    """What "the company" or « le groupe » may refer to: a company, or a bare name (Shein, TikTok)."""
-    return known.kind in ("company", "name")
-
-
-def _accepts(word: str) -> tuple[_Filter, ...]:
-    """What a pronoun or a possessive may point to, in order of preference: "he" a person, else a bare
-    name (a surname); "it" anything but a person; « il », « elle », "they" anything."""
-    if word in PERSON_PRONOUNS or word in ("his", "her"):
-        return (lambda k: k.kind == "person"), (lambda k: k.kind == "name")
-    if word in THING_PRONOUNS or word == "its":
-        return ((lambda k: k.kind != "person"),)
-    return ((lambda k: True),)
-
-
 class _Reader:
     """One pass over an article: quotes, cues, mentions and the sources seen so far."""
 
@@ -176,7 +158,7 @@ class _Reader:
         self.patterns = [CUES[language]] if language in CUES else list(CUES.values())
         self.speakers = SpeakerAliases(schema)
         self.other = schema.other
-        self.seen: list[_Known] = []
+        self.seen: list[Known] = []
         #: The cues and mentions of the last sentence a quote was attributed in, by sentence index.
         self.around: dict[int, list[tuple[re.Match[str], tuple[int, int] | None]]] = {}
 
@@ -258,14 +240,26 @@ class _Reader:
     def _mention(self, cue: re.Match[str], lo: int, hi: int, text: str,
                  incise: bool = False) -> tuple[int, int] | None:
         """The offsets of the mention a cue points to, inside ``text[lo:hi]``, or ``None``; an incise
-        inside a quote (« ..., a déclaré le ministre, ... ») names its speaker only after the verb."""
+        inside a quote (« ..., a déclaré le ministre, ... ») names its speaker only after the verb. A
+        mention stops before a reporting verb: after « Dans son communiqué, » the source is « le
+        ministère », not « le ministère jugeait »."""
+        span = self._phrase(cue, lo, hi, text, incise)
+        if span is None:
+            return None
+        verb = next((c for c in self._cues(span[0] + 1, hi, text) if c.lastgroup == "verb" and c.start() < span[1]), None)
+        if verb:
+            kept = [t for t in tokens(text, span[0], verb.start()) if t.word]
+            return (span[0], kept[-1].end) if kept else None
+        return span
+
+    def _phrase(self, cue: re.Match[str], lo: int, hi: int, text: str, incise: bool) -> tuple[int, int] | None:
         if cue.lastgroup == "inverted":
             pronoun = INVERTED_PRONOUN.search(text, cue.start(), cue.end())
             return pronoun.span(1) if pronoun else None
         lo, hi = max(lo, cue.start() - WINDOW), min(hi, cue.end() + WINDOW)
         if cue.lastgroup in ("by", "for"):
             toks = skip_adjuncts(tokens(text, cue.end(), hi))
-            span = after(toks)
+            span = (0, 1) if toks and toks[0].head in PRONOUNS else after(toks)  # « selon lui », not « lui ByteDance »
             if cue.lastgroup == "for" and span and not any(t.capitalised or is_noun(t, NOUNS)
                                                            for t in toks[span[0]:span[1]]):
                 return None  # « Pour la première fois, ... » names nobody
@@ -311,7 +305,7 @@ class _Reader:
         verb = next((cue for cue in self._cues(lo, hi, text) if cue.lastgroup == "verb"), None)
         if verb is not None:
             return self._before(lo, verb.start(), text)
-        toks = tokens(text, lo, hi)
+        toks = _undated(tokens(text, lo, hi))
         comma = next((i for i, t in enumerate(toks) if t.text == ","), len(toks))
         rest = toks[comma + 1:]
         return _offsets(toks, after(toks, subject=True)) or _offsets(rest, after(rest, subject=True))
@@ -324,12 +318,15 @@ class _Reader:
         hi = min(sentence.end, sentence.start + WINDOW)
         cue = next(iter(self._cues(sentence.start, hi, self.masked)), None)
         toks = tokens(self.masked, sentence.start, cue.start() if cue else hi)
-        subject = after(toks, subject=True)
-        span = _offsets(toks, subject)
-        if span is None or subject is None or (subject[1] < len(toks) and toks[subject[1]].text in _DASHES):
-            return None
-        if any(t.capitalised for t in toks[1:subject[1]]) or self.speakers.speaker(self.text[span[0]:span[1]]):
-            return span
+        comma = next((i for i, t in enumerate(toks) if t.text == ","), len(toks))
+        # After a leading clause too: « Interrogé mardi, le porte-parole ..., Wang Wenbin, a été invité ».
+        for words in (toks, toks[comma + 1:]):
+            subject = after(words, subject=True)
+            span = _offsets(words, subject)
+            if span is None or subject is None or (subject[1] < len(words) and words[subject[1]].text in _DASHES):
+                continue
+            if any(t.capitalised for t in words[1:subject[1]]) or self.speakers.speaker(self.text[span[0]:span[1]]):
+                return span
         return None
 
     def _headline(self, sentence: Sentence) -> tuple[int, int] | None:
@@ -347,38 +344,50 @@ class _Reader:
         first = words[0].lead
         proper = any(t.capitalised for t in words)
         if len(words) == 1 and words[0].head in PRONOUNS:
-            known = self._recent(*_accepts(words[0].head))
+            known = self._recent(*accepts(words[0].head))
             return self._remember(known.source) if known else Source(start, end, text, self.other)
         if not proper and (first in POSSESSIVE or any(is_noun(t, COMPANY_NOUNS) for t in words)):
-            # "a company spokeswoman", "its lawyers", « le groupe »: the company is the last one named.
-            owner = self._recent(*_accepts(first)) if first in POSSESSIVE else self._recent(_company)
-            if owner and len(words) == 2 and first in DEFINITE:
+            # "a company spokeswoman", "its lawyers", « le groupe »: the company is the last one named;
+            # an alias saying more than "company" ("the software giant") names whose it is.
+            alias = self.speakers.speaker(text)
+            specific = alias if any(not is_function(t) and not is_noun(t, COMPANY_NOUNS) for t in words) else None
+            owner = self._recent(*accepts(first)) if first in POSSESSIVE else \
+                self._recent(lambda k: company(k) and k.source.speaker == specific, *(() if specific else (company,)))
+            if owner and first in DEFINITE and len(words) <= 4 and not any(is_noun(t, PERSON_NOUNS) for t in words):
                 return self._remember(owner.source)
-            speaker = owner.source.speaker if owner else self.speakers.speaker(text)
+            speaker = owner.source.speaker if owner else alias
             return self._remember(Source(start, end, text, speaker or self.other))
+        if not proper and first in DEFINITE and is_noun(words[-1], DOCUMENTS):
+            known = self._recent(lambda k: True)  # "the statement", « le communiqué »: its author's
+            if known:
+                return self._remember(known.source)
         if not proper and first in DEFINITE:  # "the spokeswoman", « le porte-parole »: same words, else a person
-            heads = {_stem(t.head) for t in words[1:] if not is_function(t)}
-            person = kind(words) == "person"
+            heads = {stem(t.head) for t in words[1:] if not is_function(t)}
+            person = kind(words) == "person" and not plural(words)
             known = self._recent(lambda k: heads <= k.heads, lambda k: person and k.kind == "person")
             if known:
                 return self._remember(known.source)
-        speaker = self.speakers.speaker(text)
-        if speaker is None and proper:  # a surname alone: the speaker of the earlier full name
-            surname = _stem([t for t in words if t.capitalised][-1].head)
+        # A relative clause says what the holder did, not who they are ("India, which banned TikTok").
+        speaker = self.speakers.speaker(_RELATIVE.split(text, 1)[0])
+        if speaker is None and first in POSSESSIVE:  # « son porte-parole, Gao Feng »: the owner's
+            owner = self._recent(*accepts(first))
+            speaker = owner.source.speaker if owner else None
+        elif speaker is None and proper:  # a surname alone: the speaker of the earlier full name
+            surname = stem([t for t in words if t.capitalised][-1].head)
             known = self._recent(lambda k: surname in k.heads and k.kind == "person")
             speaker = known.source.speaker if known else None
         return self._remember(Source(start, end, text, speaker or self.other))
 
-    def _recent(self, *tests: _Filter) -> _Known | None:
+    def _recent(self, *tests: Filter) -> Known | None:
         """The most recent source seen that passes the first of ``tests`` that any source passes."""
         window = self.seen[-LOOKBACK:][::-1]
         return next((known for test in tests for known in window if test(known)), None)
 
     def _remember(self, source: Source) -> Source:
         toks = tokens(self.text, source.start, source.end)
-        heads = frozenset(_stem(t.head) for t in toks if t.word)
+        heads = frozenset(stem(t.head) for t in toks if t.word)
         sort = kind(toks)
         if sort == "name" and self._recent(lambda k: k.kind == "person" and heads <= k.heads):
             sort = "person"  # "Hawley" after "Sen. Josh Hawley"
-        self.seen.append(_Known(source, sort, heads))
+        self.seen.append(Known(source, sort, heads, plural([t for t in toks if t.word])))
         return source

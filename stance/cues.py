@@ -34,13 +34,14 @@ _EN_VERBS = _alternatives(
     "said says say told tells argued argues denied denies insisted insists warned warns claimed claims "
     "wrote writes accused accuses alleged alleges contended contends countered counters rejected rejects dismissed "
     "dismisses described describes criticized criticised criticizes criticises condemned condemns slammed slams "
-    "blasted urged urges vowed vows responded replied replies testified tweeted charged found finds called calls")
+    "blasted urged urges vowed vows responded replied replies testified tweeted charged found finds called calls "
+    "argue insist warn claim deny contend allege accuse counter reject dismiss criticize criticise condemn urge")
 #: Verbs that also report plain facts ("Oracle has maintained close ties"): a cue only before "that" or
 #: at the end of a clause (", the ministry noted.").
 _EN_THAT_VERBS = _alternatives(
     "added adds stated noted explained explains maintained maintains stressed stresses announced confirmed confirms "
     "believes believe fears asserted asserts declared declares acknowledged admitted suggested suggests concluded "
-    "concludes")
+    "concludes pledged promised")
 _EN_PASSIVES = _alternatives(
     "suspected accused seen considered described viewed regarded criticized criticised denounced blamed labelled "
     "labeled branded deemed condemned called judged perceived targeted")
@@ -51,8 +52,12 @@ _FR_PARTICIPLES_PAST = _alternatives(
     "déclaré affirmé dénoncé assuré indiqué précisé ajouté expliqué souligné estimé jugé accusé averti martelé "
     "répondu réagi fustigé démenti nié rejeté déploré insisté rappelé prévenu dit écrit annoncé confirmé réfuté "
     "qualifié critiqué condamné soutenu plaidé argué reconnu contesté répliqué commenté tweeté promis observé "
-    "noté regretté considéré maintenu justifié invoqué exhorté appelé"
+    "noté regretté considéré maintenu justifié invoqué exhorté appelé réaffirmé répété renchéri relevé défendu "
+    "salué évoqué demandé"
 ) + r"|mis\s+en\s+garde|fait\s+(?:valoir|savoir)|laissé\s+entendre"
+#: Participles that report speech only with their pronoun after them (« a-t-il poursuivi », « avait-elle
+#: lancé »); with a subject before them they mostly report acts (« Pékin a lancé une enquête »).
+_FR_INCISE_ONLY = _alternatives("poursuivi lancé conclu tranché résumé enchaîné interrogé")
 #: French present and imperfect verbs of saying: a cue before « que », a colon, a quote or an infinitive
 #: (« le ministère dit avoir reçu »), or in an incise after a comma (« ..., estime le ministre »).
 _FR_SAY = _alternatives(
@@ -64,19 +69,20 @@ _FR_SAY = _alternatives(
     "plaidait reconnaît reconnaissent reconnaissait dit disent disait écrit écrivent écrivait répond répondent "
     "répondait réplique répliquent répliquait pense pensent pensait regrette regrettent regrettait raconte "
     "racontent racontait confie confient confiait témoigne témoignent témoignait résume résument résumait "
-    "observe observent observait note notent notait")
+    "observe observent observait note notent notait relève relèvent relevait")
 #: French present and imperfect verbs whose object is the position itself (« Pékin dénonce une décision
 #: politique », « New Delhi accuse ces applications de... »): always a cue.
 _FR_STANCE = _alternatives(
     "accuse accusent accusait dénonce dénoncent dénonçait fustige fustigent fustigeait dément démentent démentait "
     "nie nient niait conteste contestent contestait réfute réfutent réfutait rejette rejettent rejetait critique "
     "critiquent critiquait condamne condamnent condamnait qualifie qualifient qualifiait justifie justifient "
-    "justifiait invoque invoquent invoquait déplore déplorent déplorait soupçonne soupçonnent soupçonnait"
+    "justifiait invoque invoquent invoquait déplore déplorent déplorait soupçonne soupçonnent soupçonnait "
+    "évoque évoquent évoquait"
 ) + r"|met(?:tent|tait)?\s+en\s+garde"
 #: Adverbs between « a » and its participle (« a également déclaré », « a pour sa part dénoncé »).
 _FR_ADVERBS = (r"(?:(?:également|aussi|encore|déjà|pourtant|notamment|ensuite|alors|même|toutefois|néanmoins"
                r"|d['’]ailleurs|récemment|publiquement|clairement|vivement|fermement|toujours"
-               r"|pour\s+(?:sa|leur)\s+part|de\s+(?:son|leur)\s+côté)\s+)?")
+               r"|pour\s+(?:sa|leur)\s+part|de\s+(?:son|leur)\s+côté|(?:lui|elle|eux|elles)\s+aussi)\s+)?")
 _FR_PASSIVES = _alternatives(
     "accusé soupçonné considéré jugé perçu vu dénoncé critiqué qualifié désigné visé décrit présenté taxé "
     "pointé")
@@ -91,10 +97,10 @@ CUES = {lang: re.compile(pattern) for lang, pattern in {
            r"|\bin\s+(?:a|its|their|the)\s+(?:joint\s+)?statement\s*,\s*))"
            rf"|(?P<participle>,\s*(?:{_EN_PARTICIPLES})\b)"),
     "fr": (rf"(?P<inverted>\b(?:(?:a|ont|avait|avaient|aurait)-t?-?(?:il|elle|ils|elles)\s+{_FR_ADVERBS}"
-           rf"(?:{_FR_PARTICIPLES_PAST})|(?:{_FR_SAY}|{_FR_STANCE})-(?:t-)?(?:il|elle|ils|elles))\b)"
+           rf"(?:{_FR_PARTICIPLES_PAST}|{_FR_INCISE_ONLY})|(?:{_FR_SAY}|{_FR_STANCE})-(?:t-)?(?:il|elle|ils|elles))\b)"
            rf"|(?P<verb>\b(?:a|ont|avait|avaient|aurait|auraient|aura)\s+{_FR_ADVERBS}(?:{_FR_PARTICIPLES_PAST})\b"
            rf"|\b(?:{_FR_SAY})(?=\s*{_FR_ADVERBS}(?:que\b|qu['’]|:|«|“|(?:n['’])?avoir\b|être\b|ne\b))"
-           rf"|(?:(?<=[,»”\"{MASK}])|(?<=[,»”\"{MASK}]\s))(?:{_FR_SAY})\b(?!-)"
+           rf"|(?:(?<=[,»”\"{MASK}])|(?<=[,»”\"{MASK}]\s))(?:{_FR_SAY}|(?:a|avait|ont|avaient)\s+(?:{_FR_INCISE_ONLY}))\b(?!-)"
            rf"|\b(?:{_FR_STANCE})\b(?!-)|\bs['’]est\s+(?:dite?|déclarée?|félicitée?|inquiétée?|indignée?|montrée?)\b)"
            rf"|(?P<by>\b(?:{_FR_PASSIVES})e?s?(?:\s+[^\s,.;:]+){{0,4}}?\s+par\s+|(?i:\bselon\s+"
            r"(?!(?:toute|tous|nos|notre|les\s+cas|que|qu)\b)|\bd['’]après\s+|\baux\s+yeux\s+d(?:e|u|es)\s+"

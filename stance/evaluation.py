@@ -5,7 +5,7 @@ accuracy on gold positions and a confusion matrix, for the model and the baselin
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol, TypedDict
+from typing import Any, Protocol, TypedDict, cast
 
 import numpy as np
 
@@ -17,6 +17,7 @@ from .errors import StanceError
 from .predict import held_positions
 from .records import Position, Sentence
 from .schema import Schema
+from .sources import source_figures
 
 BOOTSTRAP_SAMPLES = 1000
 BOOTSTRAP_SEED = 0
@@ -41,6 +42,7 @@ class Scores(TypedDict, total=False):
     lead_over: dict[str, dict[str, float | None]]
     calibration: dict[str, dict[str, Any]]
     folds: dict[str, float | None]
+    source: dict[str, Any] | None
 
 
 class Tagger(Protocol):
@@ -244,6 +246,7 @@ def evaluate_systems(systems: Mapping[str, Tagger], rows: Sequence[SentenceRow],
     results = score_outputs(gold, outputs, thresholds, corpus.schema)
     if MODEL in outputs:
         results[MODEL]["calibration"] = calibration_report(gold, raw, outputs[MODEL][0], corpus.schema)
+        results[MODEL]["source"] = source_figures(cast(Any, systems[MODEL]).attribute, rows, corpus)
     return results
 
 
@@ -318,20 +321,27 @@ def cross_validate(corpus: Corpus, config: TrainConfig,
 
 def table_rows(results: Mapping[str, Scores], stances: Sequence[str]) -> list[list[str]]:
     """Header and one row per system: macro-F1 with its interval, the model's paired lead over
-    each baseline, speaker and attribution accuracy, F1 per stance."""
+    each baseline, speaker and attribution accuracy, source precision/recall/F1 where spans record
+    their source, F1 per stance."""
     def fmt(value: float | None) -> str:
         return "n/a" if value is None else f"{value:.2f}"
 
+    sources = any(r.get("source") for r in results.values())
     rows = [["system", "macro-F1 [95% CI]", "model's lead [95% CI]", "speaker acc", "attribution acc"]
-            + [f"F1 {s}" for s in stances]]
+            + ["source P/R/F1"] * sources + [f"F1 {s}" for s in stances]]
     leads = results.get(MODEL, {}).get("lead_over", {})
     for name, r in results.items():
         lead = leads.get(name)
         rows.append([name, f"{fmt(r['macro_f1'])} [{fmt(r['macro_f1_low'])}, {fmt(r['macro_f1_high'])}]",
                      f"{fmt(lead['lead'])} [{fmt(lead['lead_low'])}, {fmt(lead['lead_high'])}]" if lead else "",
                      fmt(r["speaker_accuracy"]), fmt(r["attribution_accuracy"])]
+                    + [_source_cell(r.get("source"), fmt)] * sources
                     + [fmt(r["per_stance"][s]["f1"]) for s in stances])
     return rows
+
+
+def _source_cell(source: dict[str, Any] | None, fmt: Callable[[float | None], str]) -> str:
+    return "/".join(fmt(source[k]) for k in ("precision", "recall", "f1")) if source else ""
 
 
 #: Sections of an evaluation report, in the order they are shown.

@@ -25,7 +25,10 @@ from .predict import Document, TaggedArticle, tag_documents
 from .schema import Schema
 
 FORMATS = ("jsonl", "csv", "html")
-COLUMNS = ("article", "index", "start", "end", "text", "positions", "stance", "speaker", "score")
+COLUMNS = ("article", "index", "start", "end", "text", "positions", "stance", "speaker", "score",
+           "source_text", "source_start", "source_end")
+#: CSV columns flattening a row's top-level ``source`` (a mapping, or ``None``).
+SOURCE_PREFIX = "source_"
 #: Colour-blind-safe palette (Okabe-Ito), assigned to schema stances in order.
 PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#F0E442")
 
@@ -80,12 +83,17 @@ class CsvWriter:
 
 
 def _cell(row: dict[str, Any], column: str) -> Any:
-    value = json.dumps(row[column], ensure_ascii=False) if column == "positions" else row[column]
+    if column.startswith(SOURCE_PREFIX):
+        value = (row["source"] or {}).get(column[len(SOURCE_PREFIX):])
+    else:
+        value = json.dumps(row[column], ensure_ascii=False) if column == "positions" else row[column]
     return "" if value is None else neutralise(value) if isinstance(value, str) else value
 
 
 class HtmlWriter:
-    """One self-contained page: sentences coloured by their top stance, details on hover."""
+    """One self-contained page: sentences coloured by their top stance, each tagged sentence followed by
+    its speakers and their sources in small print (a reader checks who speaks without hovering), the
+    scores on hover."""
 
     def __init__(self, handle: IO[str], schema: Schema) -> None:
         self.handle = handle
@@ -99,9 +107,11 @@ class HtmlWriter:
             ".tag{display:inline-block;padding:0 .5em;margin-right:.5em;border-radius:3px}"
             "span.s{border-bottom:3px solid transparent;padding:1px 0}"
             "article{border-top:1px solid #ccc;margin-top:2em}h2{font:bold 14px sans-serif;color:#555}"
-            "p{white-space:pre-wrap}</style></head><body>\n"
+            "p{white-space:pre-wrap}.who{font:12px sans-serif;color:#555;margin-left:.3em}"
+            ".who q{font-style:italic}</style></head><body>\n"
             f'<header id="legend"><strong>Legend:</strong> {legend}<span class="tag">{self.none}</span>'
-            "<br><small>Opacity follows the score; hover a sentence for speaker and score.</small></header>\n"
+            "<br><small>Opacity follows the score; after each tagged sentence, who speaks and the words naming "
+            "them (the source); hover a sentence for the scores.</small></header>\n"
         )
 
     def write(self, article: TaggedArticle) -> None:
@@ -127,7 +137,18 @@ class HtmlWriter:
         colour = self.colours.get(row["stance"], "#999")
         alpha = format(int(48 + 144 * min(1.0, row["score"])), "02x")
         return (f'<span class="s" data-stance="{html.escape(row["stance"])}" data-speaker="{html.escape(row["speaker"])}" '
-                f'title="{html.escape(title)}" style="background:{colour}{alpha};border-color:{colour}">{text}</span>')
+                f'title="{html.escape(title)}" style="background:{colour}{alpha};border-color:{colour}">{text}</span>'
+                + self._who(row["positions"]))
+
+    @staticmethod
+    def _who(positions: list[dict[str, Any]]) -> str:
+        """The speakers of a sentence's positions, each with its source mention when there is one."""
+        names = []
+        for p in positions:
+            source = p["source"]
+            quoted = f' <q data-start="{source["start"]}">{html.escape(source["text"])}</q>' if source else ""
+            names.append(f"{html.escape(p['speaker'])}{quoted}")
+        return f'<span class="who">[{"; ".join(dict.fromkeys(names))}]</span>'
 
     def close(self) -> None:
         self.handle.write("</body></html>\n")

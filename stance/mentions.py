@@ -38,6 +38,7 @@ POSSESSIVE = word_set("its his her their son sa ses leur leurs")
 PRONOUNS = word_set("he she it they il elle ils elles lui eux")
 PERSON_PRONOUNS = word_set("he she")
 THING_PRONOUNS = word_set("it")
+PLURAL_PRONOUNS = word_set("they ils elles eux")
 _CLAUSE = word_set("that which who whom whose whether if because since while when although though as but or so "
                    "than where until unless is are was were be been being will would can could should may might must "
                    "do does did to not never has have had also however meanwhile then there here yet still just only "
@@ -72,14 +73,17 @@ PERSON_NOUNS = word_set(
     "people person source editor columnist leader head porte-parole ministre secrétaire sénateur sénatrice "
     "député députée juge avocat avocate président présidente directeur directrice fondateur fondatrice "
     "dirigeant dirigeante responsable analyste chercheur chercheuse ambassadeur diplomate commissaire "
-    "conseiller conseillère patron patronne économiste professeur éditorialiste personne")
+    "conseiller conseillère patron patronne économiste professeur éditorialiste personne juriste spécialiste "
+    "expert experte")
 INSTITUTION_NOUNS = word_set(
     "ministry department government administration embassy agency command court commission committee congress "
     "senate office bureau council authorities authority regulator watchdog media newspaper journal times post "
     "daily outlet parliament ministère gouvernement ambassade agence tribunal cour comité congrès sénat "
     "autorités autorité régulateur média médias quotidien diplomatie parlement")
-COMPANY_NOUNS = word_set("company firm group corporation entreprise société groupe firme")
+COMPANY_NOUNS = word_set("company firm group corporation giant entreprise société groupe firme géant")
 NOUNS = PERSON_NOUNS | INSTITUTION_NOUNS | COMPANY_NOUNS
+#: What a source issues: "the statement" or « le communiqué » stands for whoever issued it last.
+DOCUMENTS = word_set("statement editorial letter filing communiqué éditorial lettre courrier")
 
 _UPPER = "A-ZÀ-ÖØ-Þ"
 TOKEN = re.compile(rf"(?:Mr|Mrs|Ms|Dr|Mme|Mlle|Mgr|M|St|Sen|Rep|Gov|Gen|Jr)\.(?=\s)|(?:[{_UPPER}]\.){{2,}}"
@@ -159,6 +163,8 @@ def _through(toks: list[Token], i: int, links: frozenset[str]) -> bool:
         if following is not None and following.lead in DETERMINERS | _CONTRACTED and i + 2 < len(toks):
             following = toks[i + 2]
         return 0 < i and following is not None and toks[i - 1].capitalised and following.capitalised
+    if token.lead in _CONTRACTED and following is not None and following.capitalised:
+        return i > 0  # « ministère chinois des Affaires étrangères »: "des" is "de les" before a name
     if token.lead in DETERMINERS:  # a determiner opens a mention or follows a link
         return i == 0 or toks[i - 1].lead in links | _CONTRACTED
     return token.lead in _CONTRACTED or not _stops(token)

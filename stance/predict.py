@@ -21,7 +21,7 @@ import numpy as np
 from .attribution import Attribution
 from .errors import InputError, UsageError
 from .io import SNIFF_BYTES, file_kind, os_reason, read_stream, read_text, refuse_binary, text_files
-from .records import Reported, Sentence, TaggedSentence
+from .records import Mention, Reported, Sentence, TaggedSentence
 from .segment import split_sentences
 
 #: Sentences scored together: large enough to sort into similar-length batches, small enough
@@ -149,18 +149,29 @@ def held_positions(probs: np.ndarray, speaker_probs: np.ndarray,
     return [(int(s), int(np.argmax(speaker_probs[s])), float(probs[s])) for s in held]
 
 
+def position_source(attribution: Attribution | None, speaker: str) -> Mention | None:
+    """The mention a position is reported from: the sentence's attributed source when it names the
+    position's speaker; ``None`` otherwise (the article's own voice, or a speaker the model took from
+    elsewhere than the attribution), so a row never shows a source for someone else's position."""
+    source = attribution.source if attribution is not None else None
+    return Mention(source.start, source.end, source.text) if source is not None and source.speaker == speaker else None
+
+
 def sentence_rows(article: str, sentences: list[Sentence], stance_probs: np.ndarray, speaker_probs: np.ndarray,
                   stances: Sequence[str], speakers: Sequence[str], none: str,
-                  threshold: float | np.ndarray, first_index: int = 0) -> list[TaggedSentence]:
+                  threshold: float | np.ndarray, first_index: int = 0,
+                  attributions: Sequence[Attribution] | None = None) -> list[TaggedSentence]:
     """The output contract: held positions (probability >= threshold) plus the top one repeated.
-    ``first_index`` is the index of the first sentence given, when rows come a piece at a time."""
+    ``first_index`` is the index of the first sentence given, when rows come a piece at a time;
+    ``attributions`` (one per sentence given) give each position its source mention."""
     rows = []
-    for index, (sentence, probs, speaker) in enumerate(zip(sentences, stance_probs, speaker_probs), first_index):
-        positions = tuple(Reported(speakers[k], stances[s], round(p, 4))
+    for offset, (sentence, probs, speaker) in enumerate(zip(sentences, stance_probs, speaker_probs)):
+        attribution = attributions[offset] if attributions is not None else None
+        positions = tuple(Reported(speakers[k], stances[s], round(p, 4), position_source(attribution, speakers[k]))
                           for s, k, p in held_positions(probs, speaker, threshold))
         top = positions[0] if positions else Reported("", none, round(1.0 - float(probs.max(initial=0.0)), 4))
-        rows.append(TaggedSentence(sentence.start, sentence.end, sentence.text, article, index, positions,
-                                   top.stance, top.speaker or None, top.score))
+        rows.append(TaggedSentence(sentence.start, sentence.end, sentence.text, article, first_index + offset,
+                                   positions, top.stance, top.speaker or None, top.score, top.source))
     return rows
 
 
@@ -199,7 +210,7 @@ def tag_documents(tagger: Any, documents: Iterable[Document], threshold: float |
             end = offset + b - a
             rows = sentence_rows(article.document.id, article.sentences[a:b], stance_probs[offset:end],
                                  speaker_probs[offset:end], tagger.stances, tagger.speakers, tagger.schema.none,
-                                 threshold, first_index=a)
+                                 threshold, first_index=a, attributions=article.attributions[a:b])
             offset = end
             first = a == article.start
             yield TaggedArticle(article.document.id, article.text, rows, article.warning if first else None,

@@ -150,13 +150,17 @@ class Reported:
     speaker: str
     stance: str
     score: float
+    #: The words naming who holds it, possibly in another sentence; ``None`` in the article's own voice.
+    source: Mention | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"speaker": self.speaker, "stance": self.stance, "score": self.score}
+        return {"speaker": self.speaker, "stance": self.stance, "score": self.score, "source": _mention(self.source)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Reported:
-        return cls(speaker=data["speaker"], stance=data["stance"], score=data["score"])
+        source = data.get("source")
+        return cls(speaker=data["speaker"], stance=data["stance"], score=data["score"],
+                   source=None if source is None else Mention.from_dict(source))
 
     @property
     def position(self) -> Position:
@@ -176,14 +180,22 @@ class TaggedSentence(Sentence):
     stance: str = ""
     speaker: str | None = None
     score: float = 0.0
+    source: Mention | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"article": self.article, "index": self.index, "start": self.start, "end": self.end,
                 "text": self.text, "positions": [p.to_dict() for p in self.positions],
-                "stance": self.stance, "speaker": self.speaker, "score": self.score}
+                "stance": self.stance, "speaker": self.speaker, "score": self.score, "source": _mention(self.source)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TaggedSentence:
+        source = data.get("source")
         return cls(start=data["start"], end=data["end"], text=data["text"], article=data["article"],
                    index=data["index"], positions=tuple(Reported.from_dict(p) for p in data["positions"]),
-                   stance=data["stance"], speaker=data["speaker"], score=data["score"])
+                   stance=data["stance"], speaker=data["speaker"], score=data["score"],
+                   source=None if source is None else Mention.from_dict(source))
+
+
+def _mention(source: Mention | None) -> dict[str, Any] | None:
+    """A source as output rows carry it: text first, then its offsets."""
+    return None if source is None else {"text": source.text, "start": source.start, "end": source.end}

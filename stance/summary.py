@@ -98,7 +98,7 @@ def summarize(articles: Iterable[tuple[str, Iterable[TaggedSentence]]],
     for article, rows in articles:
         rows = list(rows)
         evidence = [(p.speaker, p.stance, Evidence(row.article, row.index, row.start, row.end, row.text, p.score,
-                                                   getattr(p, "source", None)))
+                                                   p.source))
                     for row in rows for p in row.positions]
         date = dates.get(article)
         parts.append(Part(article, date, len(rows), _cells(evidence)))

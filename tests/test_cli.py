@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -14,6 +15,8 @@ from conftest import ANNOTATIONS
 from procs import one_line_error, run
 
 ARTICLE = ANNOTATIONS / "articles" / "igen-fr.txt"
+#: An article whose speakers are named in reported speech and quotes, some over several sentences.
+QUOTED = ANNOTATIONS / "articles" / "nyt-fr.txt"
 
 
 def test_help_does_not_import_torch():
@@ -37,16 +40,25 @@ def test_tag_jsonl_contract(trained_model):
         assert {"positions", "stance", "speaker", "score"} <= set(row)
         if row["positions"]:
             top = row["positions"][0]
-            assert (row["stance"], row["speaker"], row["score"]) == (top["stance"], top["speaker"], top["score"])
+            assert (row["stance"], row["speaker"], row["score"], row["source"]) == \
+                (top["stance"], top["speaker"], top["score"], top["source"])
             assert all(p["score"] >= thresholds[p["stance"]] for p in row["positions"])
         else:
             assert row["stance"] == "none" and row["speaker"] is None and 0.0 <= row["score"] <= 1.0
+            assert row["source"] is None
 
 
 def test_tag_threshold_stdin_and_csv(trained_model, tmp_path):
     low = run("tag", "-", "--model", str(trained_model), "--threshold", "0.01", stdin=ARTICLE.read_bytes())
     rows = [json.loads(line) for line in low.stdout.decode().splitlines()]
     assert rows[0]["article"] == "stdin" and all(r["positions"] for r in rows)
+    sourced = run("tag", "-", "--model", str(trained_model), "--threshold", "0.01", stdin=QUOTED.read_bytes())
+    rows = [json.loads(line) for line in sourced.stdout.decode().splitlines()]
+    text = QUOTED.read_text(encoding="utf-8")
+    sources = [p["source"] for r in rows for p in r["positions"] if p["source"]]
+    assert sources and all(text[s["start"]:s["end"]] == s["text"] for s in sources)
+    assert any(not (r["start"] <= s["start"] < r["end"]) for r in rows for p in r["positions"]
+               if (s := p["source"])), "a quote's source named in another sentence"
 
     out = tmp_path / "tags.csv"
     result = run("tag", str(ARTICLE), "--model", str(trained_model), "--format", "csv", "--output", str(out))
@@ -54,8 +66,14 @@ def test_tag_threshold_stdin_and_csv(trained_model, tmp_path):
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     table = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert table[0].keys() >= {"article", "index", "start", "end", "text", "positions", "stance", "speaker", "score"}
+    assert list(table[0]) == ["article", "index", "start", "end", "text", "positions", "stance", "speaker", "score",
+                              "source_text", "source_start", "source_end"]
     assert isinstance(json.loads(table[0]["positions"]), list)
+    low_rows = run("tag", str(QUOTED), "--model", str(trained_model), "--threshold", "0.01", "--format", "csv")
+    cells = list(csv.DictReader(io.StringIO(low_rows.stdout.decode("utf-8-sig"))))
+    tops = [(r["source"] or {}) for r in rows]
+    assert [(c["source_text"], c["source_start"], c["source_end"]) for c in cells] == \
+        [(t.get("text", ""), str(t.get("start", "")), str(t.get("end", ""))) for t in tops]
     assert not list(tmp_path.glob("*.partial"))
 
 
@@ -99,8 +117,8 @@ def _key(row: dict) -> tuple:
 
 def test_html_output_renders_in_a_real_browser(trained_model, tmp_path):
     out = tmp_path / "tags.html"
-    result = run("tag", str(ARTICLE), "--model", str(trained_model), "--format", "html", "--output", str(out),
-                 "--threshold", "0.2")
+    result = run("tag", str(ARTICLE), str(QUOTED), "--model", str(trained_model), "--format", "html",
+                 "--output", str(out), "--threshold", "0.2")
     assert result.returncode == 0, result.stderr.decode()
     page = out.read_text(encoding="utf-8")
     assert 'id="legend"' in page and "national_security" in page and 'title="' in page
@@ -114,6 +132,13 @@ def test_html_output_renders_in_a_real_browser(trained_model, tmp_path):
     assert dom.returncode == 0, dom.stderr[-500:]
     assert dom.stdout.count('class="s"') == page.count('class="s"') > 10
     assert 'data-stance="' in dom.stdout and "partenaire technique" in dom.stdout
+    # Speakers and sources are on the page as text after their sentence, not only in a tooltip.
+    tagged = page.count('class="s" data-stance="') - page.count('class="s" data-stance="none"')
+    assert dom.stdout.count('class="who"') == tagged > 0
+    shown = re.findall(r'<span class="who">\[(.*?)\]</span>', dom.stdout)
+    speakers = {s["name"] for s in json.loads((trained_model / "schema.json").read_text())["speakers"]}
+    assert all(entry.split(" <q")[0] in speakers for who in shown for entry in who.split("; "))
+    assert "<q data-start=" in dom.stdout, "a source mention shown in a tagged sentence's label"
 
 
 def _which(name: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from conftest import ANNOTATIONS
 
+from stance.attribution import Attribution, Source
 from stance.model import StanceTagger
 from stance.predict import Document, collect_documents, sentence_rows, tag_documents
 from stance.records import Sentence
@@ -29,10 +30,27 @@ def test_row_contract_for_positions_and_none():
     speakers = np.zeros((2, 3, 2), np.float32)
     speakers[0, 0, 1] = speakers[0, 2, 0] = 1.0
     rows = sentence_rows("a", sentences, probs, speakers, ["s1", "s2", "s3"], ["p", "q"], "none", 0.5)
-    assert [p.to_dict() for p in rows[0].positions] == [{"speaker": "q", "stance": "s1", "score": 0.9},
-                                                        {"speaker": "p", "stance": "s3", "score": 0.6}]
+    assert [p.to_dict() for p in rows[0].positions] == [{"speaker": "q", "stance": "s1", "score": 0.9, "source": None},
+                                                        {"speaker": "p", "stance": "s3", "score": 0.6, "source": None}]
     assert (rows[0].stance, rows[0].speaker, rows[0].score) == ("s1", "q", 0.9)
     assert (rows[1].stance, rows[1].speaker, rows[1].score) == ("none", None, 0.7)
+    assert rows[0].source is None and rows[1].source is None
+    assert [type(r).from_dict(r.to_dict()) for r in rows] == rows
+
+
+def test_positions_take_the_source_that_names_their_speaker():
+    """A position shows the attributed mention only when it names that position's speaker."""
+    sentences = [Sentence(0, 3, "abc"), Sentence(4, 7, "def")]
+    probs = np.array([[0.9, 0.2, 0.6], [0.8, 0.3, 0.2]], np.float32)
+    speakers = np.zeros((2, 3, 2), np.float32)
+    speakers[0, 0, 1] = speakers[0, 2, 0] = speakers[1, 0, 0] = 1.0
+    quoted = Source(start=4, end=7, text="def", speaker="q")
+    attributions = [Attribution(source=quoted, quoted=True), Attribution(source=None)]
+    rows = sentence_rows("a", sentences, probs, speakers, ["s1", "s2", "s3"], ["p", "q"], "none", 0.5,
+                         first_index=3, attributions=attributions)
+    assert [p.to_dict()["source"] for p in rows[0].positions] == [{"text": "def", "start": 4, "end": 7}, None]
+    assert rows[0].to_dict()["source"] == {"text": "def", "start": 4, "end": 7} and rows[0].index == 3
+    assert rows[1].positions[0].source is None and rows[1].source is None
     assert [type(r).from_dict(r.to_dict()) for r in rows] == rows
 
 
