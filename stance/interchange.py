@@ -1,14 +1,14 @@
 """Export spans to annotation tools (doccano, Label Studio) and read their exports back.
 
 Annotators work in a tool, the tagger learns from ``spans.jsonl``: every offset crosses this
-border. Tools count differently (doccano in code points, Label Studio in UTF-16 units, as
-JavaScript does); this module writes and reads both, with offsets in code points of the tool's
-own text. Placing those spans on the corpus's articles is :mod:`stance.importing`.
+border. Both tools count code points, as we do: doccano always has, and Label Studio's editor
+converts the browser's UTF-16 positions to code points before it stores a region (its own tests
+check an emoji before the region). Placing those spans on the corpus's articles is
+:mod:`stance.importing`.
 """
 
 from __future__ import annotations
 
-import bisect
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,20 +63,6 @@ def parse_label(label: Any, schema: Schema) -> tuple[str, str]:
     raise AnnotationError(f"unknown label {label!r}; labels are '<stance>{LABEL_SEPARATOR}<speaker>': {valid}")
 
 
-def utf16_offsets(text: str) -> list[int]:
-    """UTF-16 offset of every code-point offset of ``text`` (length ``len(text) + 1``)."""
-    offsets = [0]
-    for char in text:
-        offsets.append(offsets[-1] + (2 if ord(char) > 0xFFFF else 1))
-    return offsets
-
-
-def _from_utf16(offsets: list[int], unit: int) -> int | None:
-    """Code-point offset of a UTF-16 offset; ``None`` when it falls inside a surrogate pair."""
-    index = bisect.bisect_left(offsets, unit)
-    return index if index < len(offsets) and offsets[index] == unit else None
-
-
 # --- export -------------------------------------------------------------------------------------
 
 
@@ -94,19 +80,22 @@ def export_doccano(corpus: Corpus, path: str | Path | OutputTarget) -> list[str]
     return [f"{notes} span notes were not exported: doccano has no per-span note"] if notes else []
 
 
+def label_studio_region(number: int, start: int, end: int, text: str, label: str) -> dict[str, Any]:
+    """One Label Studio text region, as its editor stores one."""
+    value = {"start": start, "end": end, "text": text, "labels": [label]}
+    return {"id": f"s{number}", "from_name": "label", "to_name": "text", "type": "labels", "value": value}
+
+
 def export_label_studio(corpus: Corpus, path: str | Path | OutputTarget) -> list[str]:
-    """Write a Label Studio JSON task list, offsets in UTF-16 units and notes in each region's meta."""
+    """Write a Label Studio JSON task list, with notes in each region's meta."""
     target = resolve_output(path, "output", corpus=corpus.root)
     tasks = []
     for number, aid in enumerate(sorted(corpus.articles), start=1):
         text = corpus.articles[aid].text
-        units = utf16_offsets(text)
         results = []
         for index, span in enumerate(corpus.spans_of(aid), start=1):
-            value = {"start": units[span.start], "end": units[span.end], "text": span.text,
-                     "labels": [format_label(span.speaker, span.stance)]}
-            result: dict[str, Any] = {"id": f"s{index}", "from_name": "label", "to_name": "text",
-                                      "type": "labels", "value": value}
+            result = label_studio_region(index, span.start, span.end, span.text,
+                                         format_label(span.speaker, span.stance))
             if span.note:
                 result["meta"] = {"text": [span.note]}
             results.append(result)
@@ -221,20 +210,14 @@ def _read_label_studio(content: str, path: Path, warnings: list[str]) -> list[To
         annotations = [a for a in task.get("annotations") or [] if not a.get("was_cancelled")]
         if len(annotations) > 1:
             warnings.append(f"{name}: {len(annotations)} annotations; only the last one was imported")
-        units = utf16_offsets(data["text"])
         marks, skipped = [], 0
         for result in annotations[-1].get("result", []) if annotations else []:
             value = result.get("value") or {}
             if result.get("type") != "labels" or "start" not in value or "end" not in value:
                 skipped += 1
                 continue
-            where = f"{name}: region {result.get('id')!r}"
-            start, end = (_from_utf16(units, value[k]) if type(value[k]) is int else None
-                          for k in ("start", "end"))
-            if start is None or end is None:
-                raise AnnotationError(f"{where}: UTF-16 offsets {value['start']!r}-{value['end']!r} "
-                                      f"do not fall between characters of the task text")
-            text = _span_text(data["text"], start, end, where)
+            start, end = value["start"], value["end"]
+            text = _span_text(data["text"], start, end, f"{name}: region {result.get('id')!r}")
             text = value["text"] if isinstance(value.get("text"), str) and value["text"] else text
             notes = (result.get("meta") or {}).get("text") or []
             note = "\n".join(map(str, notes)) if isinstance(notes, list) else str(notes)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from stance.corpus import Corpus, load_corpus, validate_corpus
 from stance.errors import AnnotationError, UsageError
 from stance.importing import ImportResult, import_annotations
-from stance.interchange import LABEL_SEPARATOR, export_doccano, export_label_studio, format_label, utf16_offsets
+from stance.interchange import LABEL_SEPARATOR, export_doccano, export_label_studio, format_label
 from stance.records import Article, Span
 from stance.schema import Schema
 
@@ -136,10 +136,11 @@ def test_both_tools_agree_on_the_french_sample(tmp_path: Path) -> None:
     assert notes == ["citation du ministère, reprise par l’agence"]
 
 
-# --- UTF-16 offsets -----------------------------------------------------------------------------
+# --- offsets in code points -------------------------------------------------------------------
 
 
-def test_label_studio_counts_the_emoji_as_two_units(tmp_path: Path) -> None:
+def test_label_studio_offsets_count_the_emoji_as_one_code_point(tmp_path: Path) -> None:
+    # Label Studio's editor stores code points (its emoji tests expect them), not JavaScript's UTF-16
     root = make_corpus(tmp_path / "corpus")
     write_spans(root, igen_spans())
     export_label_studio(load_corpus(root), tmp_path / "ls.json")
@@ -147,20 +148,10 @@ def test_label_studio_counts_the_emoji_as_two_units(tmp_path: Path) -> None:
     task = next(t for t in tasks if t["data"]["article"] == "igen-fr")
     values = [r["value"] for r in task["annotations"][0]["result"]]
     text = igen()
-    emoji = text.index("🆕")
-    for value, original in zip(values, igen_spans()):
-        shift = 1 if original.start > emoji else 0
-        assert (value["start"], value["end"]) == (original.start + shift, original.end + shift)
-        assert text.encode("utf-16-le")[value["start"] * 2: value["end"] * 2].decode("utf-16-le") == original.text
-    assert utf16_offsets("a🆕b") == [0, 1, 3, 4]
-
-
-def test_label_studio_offset_inside_a_surrogate_pair_is_refused(tmp_path: Path) -> None:
-    root = make_corpus(tmp_path / "corpus")
-    tasks = json.loads(read(LABEL_STUDIO_SAMPLE))
-    tasks[0]["annotations"][0]["result"][0]["value"].update(start=46, end=47)  # the emoji is units 45-47
-    with pytest.raises(AnnotationError, match="task 12.*UTF-16 offsets 46-47"):
-        import_annotations(write(tmp_path / "label_studio_bad.json", json.dumps(tasks)), root)
+    assert any(s.start > text.index("🆕") for s in igen_spans())
+    for value, original in zip(values, igen_spans(), strict=True):
+        assert (value["start"], value["end"]) == (original.start, original.end)
+        assert text[value["start"]:value["end"]] == value["text"] == original.text
 
 
 # --- repairs ------------------------------------------------------------------------------------
