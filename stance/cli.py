@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from .cli_annotate import add_commands
 from .errors import ModelError, StanceError, Terminated, UsageError
 
 DEFAULT_CORPUS = "annotations"
@@ -243,11 +244,16 @@ def _table(title: str, rows: list[list[str]]) -> str:
 def cmd_export(args: argparse.Namespace) -> int:
     from . import interchange
     from .outputs import resolve_output
+    from .tasks import write_label_config
 
     target = resolve_output(args.output, "output", corpus=args.corpus)
+    config = resolve_output(args.label_config, "--label-config", corpus=args.corpus) if args.label_config else None
     export = {interchange.DOCCANO: interchange.export_doccano, interchange.LABEL_STUDIO: interchange.export_label_studio}
-    for warning in export[args.format](_corpus(args.corpus), target):
+    corpus = _corpus(args.corpus)
+    for warning in export[args.format](corpus, target):
         print(f"warning: {warning}", file=sys.stderr)
+    if config is not None:
+        write_label_config(corpus.schema, config)
     print(f"exported {args.corpus} to {args.output} ({args.format})", file=sys.stderr)
     return 0
 
@@ -328,6 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("output")
     sub.add_argument("--format", required=True, choices=("doccano", "label-studio"))
     sub.add_argument("--corpus", default=DEFAULT_CORPUS)
+    sub.add_argument("--label-config", help="also write the Label Studio labelling configuration (XML) here")
 
     sub = command("import", cmd_import, "import annotations exported by doccano or Label Studio")
     sub.add_argument("input")
@@ -340,6 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("second", help="span file of the second pass")
     sub.add_argument("--corpus", default=DEFAULT_CORPUS)
     sub.add_argument("--articles", nargs="+", help="articles to compare (default: those the second file covers)")
+    add_commands(command)
     return parser
 
 
