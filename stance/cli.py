@@ -261,7 +261,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from .importing import import_annotations
 
-    result = import_annotations(args.input, args.corpus, args.format, force=args.force)
+    result = import_annotations(args.input, args.corpus, args.format, force=args.force, language=args.language)
     for warning in result.warnings[:MAX_WARNINGS]:
         print(f"warning: {warning}", file=sys.stderr)
     if len(result.warnings) > MAX_WARNINGS:
@@ -341,6 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--format", choices=("doccano", "label-studio"), help="default: detected from the file")
     sub.add_argument("--corpus", default=DEFAULT_CORPUS)
     sub.add_argument("--force", action="store_true", help="replace existing spans (a backup is kept)")
+    sub.add_argument("--language", help="language code of new articles (default: detected, with a warning)")
 
     sub = command("agreement", cmd_agreement, "Cohen's kappa between two annotation passes, per stance and for the speaker")
     sub.add_argument("first", help="span file of the first pass (e.g. annotations/spans.jsonl)")

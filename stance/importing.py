@@ -45,10 +45,11 @@ class ImportResult:
 
 
 def import_annotations(path: str | Path, corpus_dir: str | Path, fmt: str | None = None,
-                       *, force: bool = False) -> ImportResult:
+                       *, force: bool = False, language: str | None = None) -> ImportResult:
     """Replace the spans of the exported articles in ``corpus_dir/spans.jsonl`` with the spans of
     a doccano or Label Studio export; spans of other articles stay as they were, and documents
-    that are not articles of the corpus yet become new article files."""
+    that are not articles of the corpus yet become new article files with their line in
+    ``articles.jsonl``, in ``language`` or the detected one (see :mod:`stance.language`)."""
     path, root = Path(path), Path(corpus_dir)
     if fmt is not None:
         check_format(fmt, "", path)
@@ -76,8 +77,7 @@ def import_annotations(path: str | Path, corpus_dir: str | Path, fmt: str | None
     spans = _unique(spans, warnings)
     files = {f"{ARTICLES_DIR}/{aid}.txt": text.encode("utf-8") for aid, text in new_articles.items()}
     if new_articles:
-        warnings.append(f"{len(new_articles)} new article files written ({_some(sorted(new_articles))}); "
-                        f"add their metadata to {ARTICLES_FILE}")
+        files[ARTICLES_FILE] = _with_metadata(root / ARTICLES_FILE, new_articles, language, warnings)
     backup = None
     others: list[bytes] = []
     if old.strip():
@@ -92,6 +92,25 @@ def import_annotations(path: str | Path, corpus_dir: str | Path, fmt: str | None
         json.dumps(span.to_dict(), ensure_ascii=False) + "\n" for span in spans).encode("utf-8")
     write_files(root, files)
     return ImportResult(documents=len(docs), spans=len(spans), warnings=warnings, backup=backup)
+
+
+def _with_metadata(path: Path, articles: dict[str, str], language: str | None, warnings: list[str]) -> bytes:
+    """``articles.jsonl`` with a line for each new article: an article without one is read as
+    language ``und``, which no language-aware feature recognises."""
+    from .language import DETECTOR, detect_language
+
+    old = path.read_bytes() if path.exists() else b""
+    listed = {_line_article(line, "id") for line in old.split(b"\n")}
+    lines = {aid: {"id": aid, "language": language or detect_language(text), "outlet": None, "date": None,
+                   "translation_of": None} for aid, text in sorted(articles.items()) if aid not in listed}
+    if not lines:
+        return old
+    how = "given by --language" if language else f"detected by {DETECTOR}; correct it there if it is wrong"
+    found = _some([f"{aid} ({line['language']})" for aid, line in lines.items()])
+    warnings.append(f"{len(lines)} new articles written to {ARTICLES_DIR}/ and listed in {ARTICLES_FILE} "
+                    f"with their language {how}: {found}")
+    separator = b"\n" if old and not old.endswith(b"\n") else b""
+    return old + separator + "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines.values()).encode()
 
 
 def _some(ids: list[str]) -> str:
@@ -123,12 +142,12 @@ def _backup_path(spans_path: Path) -> Path:
     return backup
 
 
-def _line_article(line: bytes) -> str | None:
+def _line_article(line: bytes, key: str = "article") -> str | None:
     try:
         data = loads(line.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         return None
-    return data.get("article") if isinstance(data, dict) else None
+    return data.get(key) if isinstance(data, dict) else None
 
 
 # --- matching documents to articles -------------------------------------------------------------

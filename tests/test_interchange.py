@@ -113,7 +113,20 @@ def test_samples_import_into_a_valid_corpus(tmp_path: Path, sample: Path) -> Non
     assert read(root / "articles" / "igen-fr.txt") == igen()  # untouched
     texts = {s.text for s in validation.corpus.spans}
     assert "n’avoir «\u00a0jamais partagé de données\u00a0» avec le gouvernement chinois" in texts
-    assert any("new article files written" in w for w in result.warnings)
+    (warning,) = [w for w in result.warnings if "new articles" in w]
+    assert "listed in articles.jsonl with their language detected by langdetect" in warning
+    assert {a.id: a.language for a in validation.corpus.articles.values()}["brief-fr"] == "fr"
+
+
+def test_language_given_for_new_articles_is_written_as_given(tmp_path: Path) -> None:
+    root = make_corpus(tmp_path / "corpus")
+    write(root / "articles.jsonl", '{"id": "igen-fr", "language": "fr"}')  # no final line end
+    result = import_annotations(LABEL_STUDIO_SAMPLE, root, language="de")
+    lines = [json.loads(line) for line in read(root / "articles.jsonl").splitlines()]
+    assert [(line["id"], line["language"]) for line in lines] == [("igen-fr", "fr"), ("brief-fr", "de"),
+                                                                  ("doc-13", "de")]
+    assert any("language given by --language" in w for w in result.warnings)
+    assert validate_corpus(root).ok
 
 
 def test_doccano_sample_reads_old_labels_key_and_meta_article(tmp_path: Path) -> None:
