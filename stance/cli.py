@@ -242,18 +242,10 @@ def _table(title: str, rows: list[list[str]]) -> str:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from . import interchange
-    from .outputs import resolve_output
-    from .tasks import write_label_config
+    from .tasks import export_corpus
 
-    target = resolve_output(args.output, "output", corpus=args.corpus)
-    config = resolve_output(args.label_config, "--label-config", corpus=args.corpus) if args.label_config else None
-    export = {interchange.DOCCANO: interchange.export_doccano, interchange.LABEL_STUDIO: interchange.export_label_studio}
-    corpus = _corpus(args.corpus)
-    for warning in export[args.format](corpus, target):
+    for warning in export_corpus(args.corpus, args.output, args.format, args.examples, args.label_config):
         print(f"warning: {warning}", file=sys.stderr)
-    if config is not None:
-        write_label_config(corpus.schema, config)
     print(f"exported {args.corpus} to {args.output} ({args.format})", file=sys.stderr)
     return 0
 
@@ -334,13 +326,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("output")
     sub.add_argument("--format", required=True, choices=("doccano", "label-studio"))
     sub.add_argument("--corpus", default=DEFAULT_CORPUS)
+    sub.add_argument("--examples", action="store_true", help="also the written examples, as Label Studio choices")
     sub.add_argument("--label-config", help="also write the Label Studio labelling configuration (XML) here")
 
     sub = command("import", cmd_import, "import annotations exported by doccano or Label Studio")
     sub.add_argument("input")
     sub.add_argument("--format", choices=("doccano", "label-studio"), help="default: detected from the file")
     sub.add_argument("--corpus", default=DEFAULT_CORPUS)
-    sub.add_argument("--force", action="store_true", help="replace existing spans (a backup is kept)")
+    sub.add_argument("--force", action="store_true", help="replace existing spans and update examples (backups are kept)")
     sub.add_argument("--language", help="language code of new articles (default: detected, with a warning)")
 
     sub = command("agreement", cmd_agreement, "Cohen's kappa between two annotation passes, per stance and for the speaker")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .corpus import ARTICLES_DIR, ARTICLES_FILE, SCHEMA_FILE, SPANS_FILE
+from .corpus import ARTICLES_DIR, ARTICLES_FILE, EXAMPLES_FILE, SCHEMA_FILE, SPANS_FILE
 from .errors import AnnotationError, InputError, UsageError
 from .interchange import ToolDocument, check_format, format_label, parse_label, read_export
 from .io import loads, read_text, text_files
@@ -61,6 +61,8 @@ def import_annotations(path: str | Path, corpus_dir: str | Path, fmt: str | None
     if old.strip() and not force:
         raise UsageError(f"{spans_path} already holds spans; pass --force to replace it (a backup is kept)")
     docs, warnings = read_export(path, fmt)
+    examples = [doc for doc in docs if doc.choices is not None]
+    docs = [doc for doc in docs if doc.choices is None]
     existing = _existing_articles(root, warnings)
     new_articles: dict[str, str] = {}
     owners: dict[str, str] = {}
@@ -88,6 +90,8 @@ def import_annotations(path: str | Path, corpus_dir: str | Path, fmt: str | None
         others = [line for line in lines if _line_article(line) not in owners]
         if others:
             warnings.append(f"{len(others)} spans of articles absent from {path.name} were kept as they were")
+    if examples:
+        files.update(_with_examples(root / EXAMPLES_FILE, examples, schema, language, force, warnings))
     files[SPANS_FILE] = b"".join(line + b"\n" for line in others) + "".join(
         json.dumps(span.to_dict(), ensure_ascii=False) + "\n" for span in spans).encode("utf-8")
     write_files(root, files)
@@ -111,6 +115,46 @@ def _with_metadata(path: Path, articles: dict[str, str], language: str | None, w
                     f"with their language {how}: {found}")
     separator = b"\n" if old and not old.endswith(b"\n") else b""
     return old + separator + "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines.values()).encode()
+
+
+def _with_examples(path: Path, docs: list[ToolDocument], schema: Schema, language: str | None, force: bool,
+                   warnings: list[str]) -> dict[str, bytes]:
+    """``examples.jsonl`` (and its backup) with the tool's examples: an example of the same text is
+    replaced, since its positions were corrected in the tool; a new one is appended."""
+    from .language import detect_language
+
+    old = path.read_bytes() if path.exists() else b""
+    if old.strip() and not force:
+        raise UsageError(f"{path} already holds examples; pass --force to update them (a backup is kept)")
+    imported: dict[str, dict[str, Any]] = {}
+    for doc in docs:
+        try:
+            held = sorted({parse_label(label, schema) for label in doc.choices or []})
+        except AnnotationError as exc:
+            raise AnnotationError(f"{doc.name}: {exc}") from None
+        imported[_words(doc.text)] = {"text": doc.text, "language": doc.language or language or detect_language(doc.text),
+                                      "positions": [{"speaker": sp, "stance": st} for sp, st in held]}
+    lines, changed, total = [], 0, len(imported)
+    for line in (line for line in old.split(b"\n") if line.strip()):  # in place: order may matter to training
+        new = imported.pop(_words(_line_article(line, "text") or ""), None)
+        if new is not None and _held(new) != _held(loads(line.decode("utf-8"))):
+            line, changed = json.dumps(new, ensure_ascii=False).encode("utf-8"), changed + 1
+        lines.append(line)
+    lines += [json.dumps(example, ensure_ascii=False).encode("utf-8") for example in imported.values()]
+    warnings.append(f"{total} examples imported into {EXAMPLES_FILE}: {changed} changed, {len(imported)} added")
+    files = {EXAMPLES_FILE: b"".join(line + b"\n" for line in lines)}
+    if old.strip():
+        files[_backup_path(path).name] = old
+    return files
+
+
+def _held(example: dict[str, Any]) -> tuple[Any, ...]:
+    return example.get("language"), sorted((p.get("speaker"), p.get("stance")) for p in example.get("positions", []))
+
+
+def _words(text: str) -> str:
+    """An example's identity: its words, whatever the tool did to spaces and case."""
+    return " ".join(text.split()).casefold()
 
 
 def _some(ids: list[str]) -> str:

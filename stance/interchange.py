@@ -22,6 +22,8 @@ from .schema import Schema
 
 #: A tool label is ``"<stance>:<speaker>"``: tools know one label per region, we need two.
 LABEL_SEPARATOR = ":"
+#: Control names of the Label Studio configuration (:func:`stance.tasks.label_config`).
+LABELS_NAME, CHOICES_NAME, TEXT_NAME = "label", "positions", "text"
 DOCCANO = "doccano"
 LABEL_STUDIO = "label-studio"
 FORMATS = (DOCCANO, LABEL_STUDIO)
@@ -47,6 +49,9 @@ class ToolDocument:
     article: str | None
     text: str
     marks: list[Mark]
+    #: The labels chosen for a whole-sentence example (Label Studio ``data.example``); None for an article.
+    choices: list[str] | None = None
+    language: str | None = None
 
 
 def format_label(speaker: str, stance: str) -> str:
@@ -83,11 +88,12 @@ def export_doccano(corpus: Corpus, path: str | Path | OutputTarget) -> list[str]
 def label_studio_region(number: int, start: int, end: int, text: str, label: str) -> dict[str, Any]:
     """One Label Studio text region, as its editor stores one."""
     value = {"start": start, "end": end, "text": text, "labels": [label]}
-    return {"id": f"s{number}", "from_name": "label", "to_name": "text", "type": "labels", "value": value}
+    return {"id": f"s{number}", "from_name": LABELS_NAME, "to_name": TEXT_NAME, "type": "labels", "value": value}
 
 
-def export_label_studio(corpus: Corpus, path: str | Path | OutputTarget) -> list[str]:
-    """Write a Label Studio JSON task list, with notes in each region's meta."""
+def export_label_studio(corpus: Corpus, path: str | Path | OutputTarget, examples: bool = False) -> list[str]:
+    """Write a Label Studio JSON task list, with notes in each region's meta; with ``examples``, the
+    written examples too, as tasks marked ``example`` whose positions are choices (no offsets)."""
     target = resolve_output(path, "output", corpus=corpus.root)
     tasks = []
     for number, aid in enumerate(sorted(corpus.articles), start=1):
@@ -101,6 +107,12 @@ def export_label_studio(corpus: Corpus, path: str | Path | OutputTarget) -> list
             results.append(result)
         tasks.append({"id": number, "data": {"text": text, "article": aid},
                       "annotations": [{"id": number, "result": results}]})
+    for number, example in enumerate(corpus.examples if examples else (), start=len(tasks) + 1):
+        labels = [format_label(p.speaker, p.stance) for p in example.positions]
+        chosen = [{"id": "c1", "from_name": CHOICES_NAME, "to_name": TEXT_NAME, "type": "choices",
+                   "value": {"choices": labels}}] if labels else []
+        tasks.append({"id": number, "data": {"text": example.text, "language": example.language, "example": True},
+                      "annotations": [{"id": number, "result": chosen}]})
     with target.open() as handle:
         handle.write(json.dumps(tasks, ensure_ascii=False, indent=2) + "\n")
     return []
@@ -210,6 +222,9 @@ def _read_label_studio(content: str, path: Path, warnings: list[str]) -> list[To
         annotations = [a for a in task.get("annotations") or [] if not a.get("was_cancelled")]
         if len(annotations) > 1:
             warnings.append(f"{name}: {len(annotations)} annotations; only the last one was imported")
+        if data.get("example") is True:
+            docs += _example(name, task.get("id", number), data, annotations, warnings)
+            continue
         marks, skipped = [], 0
         for result in annotations[-1].get("result", []) if annotations else []:
             value = result.get("value") or {}
@@ -228,3 +243,15 @@ def _read_label_studio(content: str, path: Path, warnings: list[str]) -> list[To
         docs.append(ToolDocument(name, task.get("id", number), _article_hint(data, task.get("meta"), data.get("meta")),
                               data["text"], marks))
     return docs
+
+
+def _example(name: str, key: Any, data: dict[str, Any], annotations: list[Any],
+             warnings: list[str]) -> list[ToolDocument]:
+    """A whole-sentence example, its positions chosen in the Choices block; none until labelled."""
+    if not annotations:
+        warnings.append(f"{name}: example not labelled yet, not imported")
+        return []
+    chosen = [label for result in annotations[-1].get("result", []) if result.get("type") == "choices"
+              for label in (result.get("value") or {}).get("choices", [])]
+    language = data.get("language") if isinstance(data.get("language"), str) else None
+    return [ToolDocument(name, key, None, data["text"], [], chosen, language)]

@@ -15,14 +15,13 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-from .interchange import DOCCANO, FORMATS, LABEL_STUDIO, format_label, label_studio_region
 from .errors import UsageError
+from .interchange import (CHOICES_NAME, DOCCANO, FORMATS, LABEL_STUDIO, LABELS_NAME, TEXT_NAME, format_label,
+                          label_studio_region)
 from .outputs import OutputTarget, resolve_output
 from .schema import Schema
 from .suggest import Suggestion
 
-#: Control names the generated configuration declares; exports and imports use the same ones.
-LABELS_NAME, CHOICES_NAME, TEXT_NAME = "label", "positions", "text"
 #: Label colours, one per stance (cycled), so a glance tells the stances apart.
 COLOURS = ("#e15759", "#4e79a7", "#59a14f", "#f28e2b", "#b07aa1", "#76b7b2", "#edc948", "#9c755f")
 
@@ -47,6 +46,24 @@ def label_config(schema: Schema) -> str:
     view.append(choices)
     ElementTree.indent(view)
     return ElementTree.tostring(view, encoding="unicode") + "\n"
+
+
+def export_corpus(corpus_dir: str | Path, output: str | Path, fmt: str, examples: bool = False,
+                  config: str | Path | None = None) -> list[str]:
+    """``stance export``: the corpus in a tool's format, and the labelling configuration if asked
+    for; both outputs are checked before the corpus is read."""
+    from .corpus import load_corpus
+    from .interchange import export_doccano, export_label_studio
+
+    target = resolve_output(output, "output", corpus=corpus_dir)
+    config_target = resolve_output(config, "--label-config", corpus=corpus_dir) if config else None
+    if examples and fmt != LABEL_STUDIO:
+        raise UsageError(f"--examples needs --format {LABEL_STUDIO}: {fmt} has no place for whole-sentence examples")
+    corpus = load_corpus(corpus_dir)
+    warnings = export_label_studio(corpus, target, examples) if fmt == LABEL_STUDIO else export_doccano(corpus, target)
+    if config_target is not None:
+        write_label_config(corpus.schema, config_target)
+    return warnings
 
 
 def write_label_config(schema: Schema, path: str | Path | OutputTarget) -> None:

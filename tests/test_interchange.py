@@ -368,3 +368,26 @@ def test_malformed_label_studio_export_is_refused_in_one_line(tmp_path: Path, co
     root = make_corpus(tmp_path / "corpus")
     with pytest.raises(AnnotationError, match="not a well-formed label-studio export"):
         import_annotations(write(tmp_path / "broken.json", content), root, "label-studio")
+
+
+def test_examples_travel_as_label_studio_choices_and_update_in_place(tmp_path: Path) -> None:
+    root = make_corpus(tmp_path / "corpus")
+    examples = (ANNOTATIONS / "examples.jsonl").read_text(encoding="utf-8").splitlines()[:5]
+    write(root / "examples.jsonl", "\n".join(examples) + "\n")
+    export_label_studio(load_corpus(root), tmp_path / "ls.json", examples=True)
+    tasks = json.loads(read(tmp_path / "ls.json"))
+    chosen = [t for t in tasks if t["data"].get("example")]
+    assert [t["data"]["text"] for t in chosen] == [json.loads(line)["text"] for line in examples]
+    import_annotations(tmp_path / "ls.json", root, force=True)
+    assert read(root / "examples.jsonl") == "\n".join(examples) + "\n"  # a round trip changes nothing
+    chosen[1]["annotations"][0]["result"] = [{"type": "choices", "from_name": "positions", "to_name": "text",
+                                              "value": {"choices": ["denial:chinese_government"]}}]
+    tasks.append({"data": {"text": "Un exemple écrit à la main.", "example": True},
+                  "annotations": [{"result": []}]})
+    result = import_annotations(write(tmp_path / "edited.json", json.dumps(tasks)), root, force=True, language="fr")
+    lines = [json.loads(line) for line in read(root / "examples.jsonl").splitlines()]
+    assert [line["text"] for line in lines[:5]] == [json.loads(line)["text"] for line in examples]
+    assert lines[1]["positions"] == [{"speaker": "chinese_government", "stance": "denial"}]
+    assert lines[5] == {"text": "Un exemple écrit à la main.", "language": "fr", "positions": []}
+    assert "6 examples imported into examples.jsonl: 1 changed, 1 added" in result.warnings
+    assert sorted(p.stem for p in (root / "articles").iterdir()) == sorted(ARTICLES) and validate_corpus(root).ok
