@@ -121,6 +121,11 @@ def regions(results: list[dict[str, Any]]) -> list[tuple[int, int, str, str]]:
     return sorted((r["value"]["start"], r["value"]["end"], r["value"]["text"], r["value"]["labels"][0]) for r in results)
 
 
+def span_set(corpus: Path) -> set[tuple[Any, ...]]:
+    lines = (corpus / "spans.jsonl").read_text(encoding="utf-8").splitlines()
+    return {tuple(json.loads(line).get(k) for k in ("article", "start", "end", "speaker", "stance", "note")) for line in lines}
+
+
 def test_suggested_tasks_survive_a_real_label_studio_and_import_back(tiny_model: Path, small_corpus: Path,
                                                                      tmp_path: Path) -> None:
     began = time.monotonic()
@@ -157,7 +162,22 @@ def test_suggested_tasks_survive_a_real_label_studio_and_import_back(tiny_model:
                         {"result": result, "parent_prediction": prediction["id"]})
             expected[aid] = regions(result)
         export = server.call("GET", f"/api/projects/{project['id']}/export?exportType=JSON&download_all_tasks=true")
+        # the corpus's own spans and written examples (as choices) make the same trip
+        corpus_tasks = tmp_path / "corpus-tasks.json"
+        assert stance("export", str(corpus_tasks), "--format", "label-studio", "--examples",
+                      "--corpus", str(small_corpus)).returncode == 0
+        second = server.call("POST", "/api/projects", {"title": "stance corpus",
+                                                        "label_config": config.read_text(encoding="utf-8")})
+        server.call("POST", f"/api/projects/{second['id']}/import", json.loads(corpus_tasks.read_text(encoding="utf-8")))
+        corpus_export = server.call("GET", f"/api/projects/{second['id']}/export?exportType=JSON&download_all_tasks=true")
     (tmp_path / "export.json").write_text(json.dumps(export, ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "corpus-export.json").write_text(json.dumps(corpus_export, ensure_ascii=False), encoding="utf-8")
+    again = tmp_path / "again"
+    shutil.copytree(small_corpus, again)
+    result = stance("import", str(tmp_path / "corpus-export.json"), "--corpus", str(again), "--force")
+    assert result.returncode == 0, result.stderr
+    assert (again / "examples.jsonl").read_bytes() == (small_corpus / "examples.jsonl").read_bytes()
+    assert span_set(again) == span_set(small_corpus) and len(span_set(again)) > 10
 
     for task in export:
         aid = task["data"]["article"]
