@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from .attribution import Attribution
-from .errors import UsageError
+from .errors import InputError, UsageError
 from .predict import Document, held_positions, read_document
 from .records import Sentence
 from .segment import split_sentences
@@ -55,8 +55,8 @@ class SentenceScores:
 
 def score_sentences(tagger: Any, texts: Sequence[str],
                     attributions: Sequence[Attribution] | None = None) -> SentenceScores:
-    """Score every sentence once: the encoder pass is the cost, every strategy reuses it."""
-    pooled = tagger.embed(tagger.tokenize(list(texts))) if texts else np.zeros((0, 1), np.float32)
+    """Score every sentence (at least one) once: the encoder pass is the cost, every strategy reuses it."""
+    pooled = tagger.embed(tagger.tokenize(list(texts)))
     blended, speakers = tagger.predict_pooled(pooled, texts, attributions, calibrated=False)
     stance = tagger.calibration.apply(blended) if tagger.calibration is not None else blended
     tfidf, tfidf_speakers = None, None
@@ -142,8 +142,6 @@ def pick(scores: SentenceScores, strategy: str = DEFAULT_STRATEGY, n: int = 20,
         raise UsageError(f"unknown strategy {strategy!r}; expected one of {', '.join(STRATEGIES)}")
     if n < 1:
         raise UsageError(f"the number of sentences to suggest is {n}; expected at least 1")
-    if not scores.texts:
-        return []
     if strategy == "diverse":
         rows, values = _diverse(scores, n, seed)
     else:
@@ -211,6 +209,8 @@ def suggest(tagger: Any, documents: Sequence[Document], strategy: str = DEFAULT_
         sentences = split_sentences(text)
         texts[document.id] = text
         rows += [(document.id, s, a) for s, a in zip(sentences, tagger.attribute(text, sentences))]
+    if not rows:
+        raise InputError(f"no sentences in {len(documents)} input(s): they are empty or blank; expected articles")
     scores = score_sentences(tagger, [s.text for _, s, _ in rows], [a for _, _, a in rows])
     picks = pick(scores, strategy, n, seed)
     chosen = dict(picks)

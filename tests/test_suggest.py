@@ -136,3 +136,11 @@ def test_export_writes_the_label_config_of_the_schema(tmp_path: Path) -> None:
         assert element.get("toName") == root.find("Text").get("name") == "text"
         assert sorted(child.get("value") for child in element.findall(item)) == expected
     assert root.find("Choices").get("choice") == "multiple"
+
+
+def test_inputs_without_a_sentence_are_one_line_error(tiny_model: Path, tmp_path: Path) -> None:
+    (tmp_path / "blank.txt").write_text(" \n\n", encoding="utf-8")
+    result = run("suggest", str(tmp_path / "blank.txt"), "--model", str(tiny_model), "--format", "doccano",
+                 "--output", str(tmp_path / "tasks.jsonl"))
+    assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
+    assert "no sentences in 1 input(s)" in result.stderr and not (tmp_path / "tasks.jsonl").exists()
