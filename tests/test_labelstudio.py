@@ -39,7 +39,9 @@ STARTUP_TIMEOUT = 900
 TOKEN = "stance-test-token"
 
 
+@pytest.fixture(scope="session")
 def label_studio_binary() -> Path:
+    """Requested first, so a missing environment is reported before minutes go into training a model."""
     if LABEL_STUDIO.exists():
         return LABEL_STUDIO
     message = f"no Label Studio environment at {LABEL_STUDIO}; build it with: {BUILD}"
@@ -85,9 +87,8 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_label_studio(folder: Path) -> Iterator[tuple[Server, float]]:
+def running_label_studio(binary: Path, folder: Path) -> Iterator[tuple[Server, float]]:
     """A Label Studio on a free port with its data (and HOME) in ``folder``; stopped whatever happens."""
-    binary = label_studio_binary()
     port = free_port()
     (folder / "home").mkdir(parents=True)
     env = {**os.environ, "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true", "HOME": str(folder / "home"),
@@ -126,8 +127,8 @@ def span_set(corpus: Path) -> set[tuple[Any, ...]]:
     return {tuple(json.loads(line).get(k) for k in ("article", "start", "end", "speaker", "stance", "note")) for line in lines}
 
 
-def test_suggested_tasks_survive_a_real_label_studio_and_import_back(tiny_model: Path, small_corpus: Path,
-                                                                     tmp_path: Path) -> None:
+def test_suggested_tasks_survive_a_real_label_studio_and_import_back(label_studio_binary: Path, tiny_model: Path,
+                                                                     small_corpus: Path, tmp_path: Path) -> None:
     began = time.monotonic()
     corpus = tmp_path / "corpus"
     shutil.copytree(small_corpus, corpus)
@@ -142,7 +143,7 @@ def test_suggested_tasks_survive_a_real_label_studio_and_import_back(tiny_model:
     assert sorted(sent) == sorted(texts) and "🚫" in texts["annonce-fr"]
     corrected_label = format_label("bytedance_tiktok", "denial")
 
-    with running_label_studio(tmp_path / "label-studio") as (server, startup):
+    with running_label_studio(label_studio_binary, tmp_path / "label-studio") as (server, startup):
         project = server.call("POST", "/api/projects", {"title": "stance round trip",
                                                          "label_config": config.read_text(encoding="utf-8")})
         imported = server.call("POST", f"/api/projects/{project['id']}/import", tasks)
