@@ -28,12 +28,15 @@ import numpy as np
 
 from .attribution import Attribution
 from .errors import InputError, UsageError
+from .interchange import format_label
 from .predict import Document, held_positions, read_document
 from .records import Sentence
 from .segment import split_sentences
 
 STRATEGIES = ("uncertainty", "disagreement", "diverse")
 DEFAULT_STRATEGY = "diverse"
+#: A picked sentence's most likely position is pre-annotated from this share of its threshold up.
+PLAUSIBLE = 0.5
 #: Floor of the k-means weights: a confidently tagged sentence may still represent its cluster.
 MIN_WEIGHT = 1e-3
 
@@ -198,8 +201,11 @@ def suggest(tagger: Any, documents: Sequence[Document], strategy: str = DEFAULT_
             seed: int = 0) -> Suggestion:
     """Pick ``n`` sentences of the documents and make a task of each article holding one.
 
-    A picked sentence always carries a region, its most likely position at the model's score even
-    below threshold: the annotator then confirms or deletes it instead of having to find it."""
+    Regions are the positions the model reports. A picked sentence whose most likely position is
+    below threshold but plausible (:data:`PLAUSIBLE`) carries it too, with its low score: the
+    annotator confirms or deletes it instead of having to find it. A region on a sentence the model
+    thinks is ``none`` would be kept by an annotator who skims, so those get none; ``picked`` names
+    every picked sentence's most likely position and score all the same."""
     texts, warnings = {}, []
     rows: list[tuple[str, Sentence, Attribution]] = []
     for document in documents:
@@ -214,7 +220,7 @@ def suggest(tagger: Any, documents: Sequence[Document], strategy: str = DEFAULT_
     scores = score_sentences(tagger, [s.text for _, s, _ in rows], [a for _, _, a in rows])
     picks = pick(scores, strategy, n, seed)
     chosen = dict(picks)
-    tops, _ = _likely_stance(scores)
+    tops, likely = _likely_stance(scores)
     tasks: dict[str, ArticleTask] = {}
     for row, value in picks:
         aid = rows[row][0]
@@ -224,10 +230,12 @@ def suggest(tagger: Any, documents: Sequence[Document], strategy: str = DEFAULT_
             continue
         held = held_positions(scores.stance[row], scores.speakers[row], scores.thresholds)
         if row in chosen:
-            stance = int(tops[row])
-            held = held or [(stance, int(scores.speakers[row, stance].argmax()), float(scores.stance[row, stance]))]
+            top = (int(tops[row]), int(scores.speakers[row, tops[row]].argmax()), float(scores.stance[row, tops[row]]))
+            held = held or ([top] if likely[row] >= PLAUSIBLE else [])
             tasks[aid].picked.append({"start": sentence.start, "end": sentence.end, "text": sentence.text,
-                                      "strategy": strategy, "value": chosen[row]})
+                                      "strategy": strategy, "value": chosen[row],
+                                      "likely": format_label(tagger.speakers[top[1]], tagger.stances[top[0]]),
+                                      "score": round(top[2], 4)})
         for stance, speaker, score in held:
             tasks[aid].regions.append(Region(sentence.start, sentence.end, sentence.text, tagger.speakers[speaker],
                                              tagger.stances[stance], round(score, 4)))
