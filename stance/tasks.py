@@ -16,8 +16,16 @@ from typing import Any
 from xml.etree import ElementTree
 
 from .errors import UsageError
-from .interchange import (CHOICES_NAME, DOCCANO, FORMATS, LABEL_STUDIO, LABELS_NAME, TEXT_NAME, format_label,
-                          label_studio_region)
+from .interchange import (
+    CHOICES_NAME,
+    DOCCANO,
+    FORMATS,
+    LABEL_STUDIO,
+    LABELS_NAME,
+    TEXT_NAME,
+    format_label,
+    label_studio_region,
+)
 from .outputs import OutputTarget, resolve_output
 from .schema import Schema
 from .suggest import Suggestion

@@ -53,7 +53,7 @@ def label_studio_binary() -> Path:
 def stance(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     return subprocess.run([sys.executable, "-m", "stance.cli", *args], capture_output=True, text=True, env=env,
-                          timeout=600)
+                          timeout=600, check=False)
 
 
 class Server:
@@ -93,12 +93,12 @@ def running_label_studio(binary: Path, folder: Path) -> Iterator[tuple[Server, f
     (folder / "home").mkdir(parents=True)
     env = {**os.environ, "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true", "HOME": str(folder / "home"),
            "LABEL_STUDIO_BASE_DATA_DIR": str(folder / "data")}
-    log = open(folder / "label-studio.log", "wb")
     started = time.monotonic()
-    process = subprocess.Popen(
-        [str(binary), "start", "--no-browser", "--port", str(port), "--data-dir", str(folder / "data"),
-         "--username", "stance@example.org", "--password", "stance-test-password", "--user-token", TOKEN],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+    with open(folder / "label-studio.log", "wb") as log:  # the child keeps its own copy of the handle
+        process = subprocess.Popen(
+            [str(binary), "start", "--no-browser", "--port", str(port), "--data-dir", str(folder / "data"),
+             "--username", "stance@example.org", "--password", "stance-test-password", "--user-token", TOKEN],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
     server = Server(port)
     try:
         while not server.healthy():
@@ -115,7 +115,6 @@ def running_label_studio(binary: Path, folder: Path) -> Iterator[tuple[Server, f
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-        log.close()
 
 
 def regions(results: list[dict[str, Any]]) -> list[tuple[int, int, str, str]]:

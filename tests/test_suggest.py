@@ -25,7 +25,7 @@ NEW_ARTICLES = Path(__file__).resolve().parent / "data" / "suggest"
 def run(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     return subprocess.run([sys.executable, "-m", "stance.cli", *args], capture_output=True, text=True, env=env,
-                          timeout=600)
+                          timeout=600, check=False)
 
 
 def scores(stance: list[list[float]], vectors: list[list[float]] | None = None, texts: list[str] | None = None,
