@@ -16,6 +16,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .corpus import ARTICLES_DIR, ARTICLES_FILE, SCHEMA_FILE, SPANS_FILE, SpanLedger, not_utf8, read_article
 from .errors import AnnotationError, InputError, UsageError
@@ -24,6 +25,7 @@ from .io import loads, text_files
 from .outputs import write_files
 from .records import Span
 from .schema import Schema
+from .written import EXAMPLES_FILE
 
 #: Below this word-level similarity a document is another text, not an edited copy of the article.
 MIN_SIMILARITY = 0.5
@@ -44,10 +46,11 @@ class ImportResult:
 
 
 def import_annotations(path: str | Path, corpus_dir: str | Path, fmt: str | None = None,
-                       *, force: bool = False) -> ImportResult:
+                       *, force: bool = False, language: str | None = None) -> ImportResult:
     """Replace the spans of the exported articles in ``corpus_dir/spans.jsonl`` with the spans of
     a doccano or Label Studio export; spans of other articles stay as they were, and documents
-    that are not articles of the corpus yet become new article files."""
+    that are not articles of the corpus yet become new article files with their line in
+    ``articles.jsonl``, in ``language`` or the detected one (see :mod:`stance.language`)."""
     path, root = Path(path), Path(corpus_dir)
     if fmt is not None:
         check_format(fmt, "", path)
@@ -59,6 +62,8 @@ def import_annotations(path: str | Path, corpus_dir: str | Path, fmt: str | None
     if old.strip() and not force:
         raise UsageError(f"{spans_path} already holds spans; pass --force to replace it (a backup is kept)")
     docs, warnings = read_export(path, fmt)
+    examples = [doc for doc in docs if doc.choices is not None]
+    docs = [doc for doc in docs if doc.choices is None]
     existing = _existing_articles(root, warnings)
     new_articles: dict[str, str] = {}
     owners: dict[str, str] = {}
@@ -75,8 +80,7 @@ def import_annotations(path: str | Path, corpus_dir: str | Path, fmt: str | None
     spans = _unique(spans, warnings)
     files = {f"{ARTICLES_DIR}/{aid}.txt": text.encode("utf-8") for aid, text in new_articles.items()}
     if new_articles:
-        warnings.append(f"{len(new_articles)} new article files written ({_some(sorted(new_articles))}); "
-                        f"add their metadata to {ARTICLES_FILE}")
+        files[ARTICLES_FILE] = _with_metadata(root / ARTICLES_FILE, new_articles, language, warnings)
     backup = None
     others: list[bytes] = []
     if old.strip():
@@ -87,10 +91,71 @@ def import_annotations(path: str | Path, corpus_dir: str | Path, fmt: str | None
         others = [line for line in lines if _line_article(line) not in owners]
         if others:
             warnings.append(f"{len(others)} spans of articles absent from {path.name} were kept as they were")
+    if examples:
+        files.update(_with_examples(root / EXAMPLES_FILE, examples, schema, language, force, warnings))
     files[SPANS_FILE] = b"".join(line + b"\n" for line in others) + "".join(
         json.dumps(span.to_dict(), ensure_ascii=False) + "\n" for span in spans).encode("utf-8")
     write_files(root, files)
     return ImportResult(documents=len(docs), spans=len(spans), warnings=warnings, backup=backup)
+
+
+def _with_metadata(path: Path, articles: dict[str, str], language: str | None, warnings: list[str]) -> bytes:
+    """``articles.jsonl`` with a line for each new article: an article without one is read as
+    language ``und``, which no language-aware feature recognises."""
+    from .language import DETECTOR, detect_language
+
+    old = path.read_bytes() if path.exists() else b""
+    listed = {_line_article(line, "id") for line in old.split(b"\n")}
+    lines = {aid: {"id": aid, "language": language or detect_language(text), "outlet": None, "date": None,
+                   "translation_of": None} for aid, text in sorted(articles.items()) if aid not in listed}
+    if not lines:
+        return old
+    how = "given by --language" if language else f"detected by {DETECTOR}; correct it there if it is wrong"
+    found = _some([f"{aid} ({line['language']})" for aid, line in lines.items()])
+    warnings.append(f"{len(lines)} new articles written to {ARTICLES_DIR}/ and listed in {ARTICLES_FILE} "
+                    f"with their language {how}: {found}")
+    separator = b"\n" if old and not old.endswith(b"\n") else b""
+    return old + separator + "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines.values()).encode()
+
+
+def _with_examples(path: Path, docs: list[ToolDocument], schema: Schema, language: str | None, force: bool,
+                   warnings: list[str]) -> dict[str, bytes]:
+    """``examples.jsonl`` (and its backup) with the tool's examples: an example of the same text is
+    replaced, since its positions were corrected in the tool; a new one is appended."""
+    from .language import detect_language
+
+    old = path.read_bytes() if path.exists() else b""
+    if old.strip() and not force:
+        raise UsageError(f"{path} already holds examples; pass --force to update them (a backup is kept)")
+    imported: dict[str, dict[str, Any]] = {}
+    for doc in docs:
+        try:
+            held = sorted({parse_label(label, schema) for label in doc.choices or []})
+        except AnnotationError as exc:
+            raise AnnotationError(f"{doc.name}: {exc}") from None
+        imported[_words(doc.text)] = {"text": doc.text, "language": doc.language or language or detect_language(doc.text),
+                                      "positions": [{"speaker": sp, "stance": st} for sp, st in held]}
+    lines, changed, total = [], 0, len(imported)
+    for line in (line for line in old.split(b"\n") if line.strip()):  # in place: order may matter to training
+        new = imported.pop(_words(_line_article(line, "text") or ""), None)
+        if new is not None and _held(new) != _held(loads(line.decode("utf-8"))):
+            line, changed = json.dumps(new, ensure_ascii=False).encode("utf-8"), changed + 1
+        lines.append(line)
+    lines += [json.dumps(example, ensure_ascii=False).encode("utf-8") for example in imported.values()]
+    warnings.append(f"{total} examples imported into {EXAMPLES_FILE}: {changed} changed, {len(imported)} added")
+    files = {EXAMPLES_FILE: b"".join(line + b"\n" for line in lines)}
+    if old.strip():
+        files[_backup_path(path).name] = old
+    return files
+
+
+def _held(example: dict[str, Any]) -> tuple[Any, ...]:
+    return example.get("language"), sorted((p.get("speaker"), p.get("stance")) for p in example.get("positions", []))
+
+
+def _words(text: str) -> str:
+    """An example's identity: its words, whatever the tool did to spaces and case."""
+    return " ".join(text.split()).casefold()
 
 
 def _some(ids: list[str]) -> str:
@@ -122,12 +187,12 @@ def _backup_path(spans_path: Path) -> Path:
     return backup
 
 
-def _line_article(line: bytes) -> str | None:
+def _line_article(line: bytes, key: str = "article") -> str | None:
     try:
         data = loads(line.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         return None
-    return data.get("article") if isinstance(data, dict) else None
+    return data.get(key) if isinstance(data, dict) else None
 
 
 # --- matching documents to articles -------------------------------------------------------------

@@ -1,14 +1,14 @@
 """Export spans to annotation tools (doccano, Label Studio) and read their exports back.
 
 Annotators work in a tool, the tagger learns from ``spans.jsonl``: every offset crosses this
-border. Tools count differently (doccano in code points, Label Studio in UTF-16 units, as
-JavaScript does); this module writes and reads both, with offsets in code points of the tool's
-own text. Placing those spans on the corpus's articles is :mod:`stance.importing`.
+border. Both tools count code points, as we do: doccano always has, and Label Studio's editor
+converts the browser's UTF-16 positions to code points before it stores a region (its own tests
+check an emoji before the region). Placing those spans on the corpus's articles is
+:mod:`stance.importing`.
 """
 
 from __future__ import annotations
 
-import bisect
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +22,8 @@ from .schema import Schema
 
 #: A tool label is ``"<stance>:<speaker>"``: tools know one label per region, we need two.
 LABEL_SEPARATOR = ":"
+#: Control names of the Label Studio configuration (:func:`stance.tasks.label_config`).
+LABELS_NAME, CHOICES_NAME, TEXT_NAME = "label", "positions", "text"
 DOCCANO = "doccano"
 LABEL_STUDIO = "label-studio"
 FORMATS = (DOCCANO, LABEL_STUDIO)
@@ -47,6 +49,9 @@ class ToolDocument:
     article: str | None
     text: str
     marks: list[Mark]
+    #: The labels chosen for a whole-sentence example (Label Studio ``data.example``); None for an article.
+    choices: list[str] | None = None
+    language: str | None = None
 
 
 def format_label(speaker: str, stance: str) -> str:
@@ -61,20 +66,6 @@ def parse_label(label: Any, schema: Schema) -> tuple[str, str]:
         return speaker, stance
     valid = ", ".join(format_label(sp, st) for st in schema.stance_names for sp in schema.speaker_names)
     raise AnnotationError(f"unknown label {label!r}; labels are '<stance>{LABEL_SEPARATOR}<speaker>': {valid}")
-
-
-def utf16_offsets(text: str) -> list[int]:
-    """UTF-16 offset of every code-point offset of ``text`` (length ``len(text) + 1``)."""
-    offsets = [0]
-    for char in text:
-        offsets.append(offsets[-1] + (2 if ord(char) > 0xFFFF else 1))
-    return offsets
-
-
-def _from_utf16(offsets: list[int], unit: int) -> int | None:
-    """Code-point offset of a UTF-16 offset; ``None`` when it falls inside a surrogate pair."""
-    index = bisect.bisect_left(offsets, unit)
-    return index if index < len(offsets) and offsets[index] == unit else None
 
 
 # --- export -------------------------------------------------------------------------------------
@@ -94,24 +85,34 @@ def export_doccano(corpus: Corpus, path: str | Path | OutputTarget) -> list[str]
     return [f"{notes} span notes were not exported: doccano has no per-span note"] if notes else []
 
 
-def export_label_studio(corpus: Corpus, path: str | Path | OutputTarget) -> list[str]:
-    """Write a Label Studio JSON task list, offsets in UTF-16 units and notes in each region's meta."""
+def label_studio_region(number: int, start: int, end: int, text: str, label: str) -> dict[str, Any]:
+    """One Label Studio text region, as its editor stores one."""
+    value = {"start": start, "end": end, "text": text, "labels": [label]}
+    return {"id": f"s{number}", "from_name": LABELS_NAME, "to_name": TEXT_NAME, "type": "labels", "value": value}
+
+
+def export_label_studio(corpus: Corpus, path: str | Path | OutputTarget, examples: bool = False) -> list[str]:
+    """Write a Label Studio JSON task list, with notes in each region's meta; with ``examples``, the
+    written examples too, as tasks marked ``example`` whose positions are choices (no offsets)."""
     target = resolve_output(path, "output", corpus=corpus.root)
     tasks = []
     for number, aid in enumerate(sorted(corpus.articles), start=1):
         text = corpus.articles[aid].text
-        units = utf16_offsets(text)
         results = []
         for index, span in enumerate(corpus.spans_of(aid), start=1):
-            value = {"start": units[span.start], "end": units[span.end], "text": span.text,
-                     "labels": [format_label(span.speaker, span.stance)]}
-            result: dict[str, Any] = {"id": f"s{index}", "from_name": "label", "to_name": "text",
-                                      "type": "labels", "value": value}
+            result = label_studio_region(index, span.start, span.end, span.text,
+                                         format_label(span.speaker, span.stance))
             if span.note:
                 result["meta"] = {"text": [span.note]}
             results.append(result)
         tasks.append({"id": number, "data": {"text": text, "article": aid},
                       "annotations": [{"id": number, "result": results}]})
+    for number, example in enumerate(corpus.examples if examples else (), start=len(tasks) + 1):
+        labels = [format_label(p.speaker, p.stance) for p in example.positions]
+        chosen = [{"id": "c1", "from_name": CHOICES_NAME, "to_name": TEXT_NAME, "type": "choices",
+                   "value": {"choices": labels}}] if labels else []
+        tasks.append({"id": number, "data": {"text": example.text, "language": example.language, "example": True},
+                      "annotations": [{"id": number, "result": chosen}]})
     with target.open() as handle:
         handle.write(json.dumps(tasks, ensure_ascii=False, indent=2) + "\n")
     return []
@@ -222,20 +223,17 @@ def _read_label_studio(content: str, path: Path, warnings: list[str]) -> list[To
         annotations = [a for a in task.get("annotations") or [] if not a.get("was_cancelled")]
         if len(annotations) > 1:
             warnings.append(f"{name}: {len(annotations)} annotations; only the last one was imported")
-        units = utf16_offsets(data["text"])
+        if data.get("example") is True:
+            docs += _example(name, task.get("id", number), data, annotations, warnings)
+            continue
         marks, skipped = [], 0
         for result in annotations[-1].get("result", []) if annotations else []:
             value = result.get("value") or {}
             if result.get("type") != "labels" or "start" not in value or "end" not in value:
                 skipped += 1
                 continue
-            where = f"{name}: region {result.get('id')!r}"
-            start, end = (_from_utf16(units, value[k]) if type(value[k]) is int else None
-                          for k in ("start", "end"))
-            if start is None or end is None:
-                raise AnnotationError(f"{where}: UTF-16 offsets {value['start']!r}-{value['end']!r} "
-                                      f"do not fall between characters of the task text")
-            text = _span_text(data["text"], start, end, where)
+            start, end = value["start"], value["end"]
+            text = _span_text(data["text"], start, end, f"{name}: region {result.get('id')!r}")
             text = value["text"] if isinstance(value.get("text"), str) and value["text"] else text
             notes = (result.get("meta") or {}).get("text") or []
             note = "\n".join(map(str, notes)) if isinstance(notes, list) else str(notes)
@@ -246,3 +244,15 @@ def _read_label_studio(content: str, path: Path, warnings: list[str]) -> list[To
         docs.append(ToolDocument(name, task.get("id", number), _article_hint(data, task.get("meta"), data.get("meta")),
                               data["text"], marks))
     return docs
+
+
+def _example(name: str, key: Any, data: dict[str, Any], annotations: list[Any],
+             warnings: list[str]) -> list[ToolDocument]:
+    """A whole-sentence example, its positions chosen in the Choices block; none until labelled."""
+    if not annotations:
+        warnings.append(f"{name}: example not labelled yet, not imported")
+        return []
+    chosen = [label for result in annotations[-1].get("result", []) if result.get("type") == "choices"
+              for label in (result.get("value") or {}).get("choices", [])]
+    language = data.get("language") if isinstance(data.get("language"), str) else None
+    return [ToolDocument(name, key, None, data["text"], [], chosen, language)]

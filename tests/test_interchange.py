@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from stance.corpus import Corpus, load_corpus, validate_corpus
 from stance.errors import AnnotationError, UsageError
 from stance.importing import ImportResult, import_annotations
-from stance.interchange import LABEL_SEPARATOR, export_doccano, export_label_studio, format_label, utf16_offsets
+from stance.interchange import LABEL_SEPARATOR, export_doccano, export_label_studio, format_label
 from stance.records import Article, Span
 from stance.schema import Schema
 
@@ -113,7 +113,20 @@ def test_samples_import_into_a_valid_corpus(tmp_path: Path, sample: Path) -> Non
     assert read(root / "articles" / "igen-fr.txt") == igen()  # untouched
     texts = {s.text for s in validation.corpus.spans}
     assert "n’avoir «\u00a0jamais partagé de données\u00a0» avec le gouvernement chinois" in texts
-    assert any("new article files written" in w for w in result.warnings)
+    (warning,) = [w for w in result.warnings if "new articles" in w]
+    assert "listed in articles.jsonl with their language detected by langdetect" in warning
+    assert {a.id: a.language for a in validation.corpus.articles.values()}["brief-fr"] == "fr"
+
+
+def test_language_given_for_new_articles_is_written_as_given(tmp_path: Path) -> None:
+    root = make_corpus(tmp_path / "corpus")
+    write(root / "articles.jsonl", '{"id": "igen-fr", "language": "fr"}')  # no final line end
+    result = import_annotations(LABEL_STUDIO_SAMPLE, root, language="de")
+    lines = [json.loads(line) for line in read(root / "articles.jsonl").splitlines()]
+    assert [(line["id"], line["language"]) for line in lines] == [("igen-fr", "fr"), ("brief-fr", "de"),
+                                                                  ("doc-13", "de")]
+    assert any("language given by --language" in w for w in result.warnings)
+    assert validate_corpus(root).ok
 
 
 def test_doccano_sample_reads_old_labels_key_and_meta_article(tmp_path: Path) -> None:
@@ -136,10 +149,11 @@ def test_both_tools_agree_on_the_french_sample(tmp_path: Path) -> None:
     assert notes == ["citation du ministère, reprise par l’agence"]
 
 
-# --- UTF-16 offsets -----------------------------------------------------------------------------
+# --- offsets in code points -------------------------------------------------------------------
 
 
-def test_label_studio_counts_the_emoji_as_two_units(tmp_path: Path) -> None:
+def test_label_studio_offsets_count_the_emoji_as_one_code_point(tmp_path: Path) -> None:
+    # Label Studio's editor stores code points (its emoji tests expect them), not JavaScript's UTF-16
     root = make_corpus(tmp_path / "corpus")
     write_spans(root, igen_spans())
     export_label_studio(load_corpus(root), tmp_path / "ls.json")
@@ -147,20 +161,10 @@ def test_label_studio_counts_the_emoji_as_two_units(tmp_path: Path) -> None:
     task = next(t for t in tasks if t["data"]["article"] == "igen-fr")
     values = [r["value"] for r in task["annotations"][0]["result"]]
     text = igen()
-    emoji = text.index("🆕")
-    for value, original in zip(values, igen_spans()):
-        shift = 1 if original.start > emoji else 0
-        assert (value["start"], value["end"]) == (original.start + shift, original.end + shift)
-        assert text.encode("utf-16-le")[value["start"] * 2: value["end"] * 2].decode("utf-16-le") == original.text
-    assert utf16_offsets("a🆕b") == [0, 1, 3, 4]
-
-
-def test_label_studio_offset_inside_a_surrogate_pair_is_refused(tmp_path: Path) -> None:
-    root = make_corpus(tmp_path / "corpus")
-    tasks = json.loads(read(LABEL_STUDIO_SAMPLE))
-    tasks[0]["annotations"][0]["result"][0]["value"].update(start=46, end=47)  # the emoji is units 45-47
-    with pytest.raises(AnnotationError, match="task 12.*UTF-16 offsets 46-47"):
-        import_annotations(write(tmp_path / "label_studio_bad.json", json.dumps(tasks)), root)
+    assert any(s.start > text.index("🆕") for s in igen_spans())
+    for value, original in zip(values, igen_spans(), strict=True):
+        assert (value["start"], value["end"]) == (original.start, original.end)
+        assert text[value["start"]:value["end"]] == value["text"] == original.text
 
 
 # --- repairs ------------------------------------------------------------------------------------
@@ -364,3 +368,26 @@ def test_malformed_label_studio_export_is_refused_in_one_line(tmp_path: Path, co
     root = make_corpus(tmp_path / "corpus")
     with pytest.raises(AnnotationError, match="not a well-formed label-studio export"):
         import_annotations(write(tmp_path / "broken.json", content), root, "label-studio")
+
+
+def test_examples_travel_as_label_studio_choices_and_update_in_place(tmp_path: Path) -> None:
+    root = make_corpus(tmp_path / "corpus")
+    examples = (ANNOTATIONS / "examples.jsonl").read_text(encoding="utf-8").splitlines()[:5]
+    write(root / "examples.jsonl", "\n".join(examples) + "\n")
+    export_label_studio(load_corpus(root), tmp_path / "ls.json", examples=True)
+    tasks = json.loads(read(tmp_path / "ls.json"))
+    chosen = [t for t in tasks if t["data"].get("example")]
+    assert [t["data"]["text"] for t in chosen] == [json.loads(line)["text"] for line in examples]
+    import_annotations(tmp_path / "ls.json", root, force=True)
+    assert read(root / "examples.jsonl") == "\n".join(examples) + "\n"  # a round trip changes nothing
+    chosen[1]["annotations"][0]["result"] = [{"type": "choices", "from_name": "positions", "to_name": "text",
+                                              "value": {"choices": ["denial:chinese_government"]}}]
+    tasks.append({"data": {"text": "Un exemple écrit à la main.", "example": True},
+                  "annotations": [{"result": []}]})
+    result = import_annotations(write(tmp_path / "edited.json", json.dumps(tasks)), root, force=True, language="fr")
+    lines = [json.loads(line) for line in read(root / "examples.jsonl").splitlines()]
+    assert [line["text"] for line in lines[:5]] == [json.loads(line)["text"] for line in examples]
+    assert lines[1]["positions"] == [{"speaker": "chinese_government", "stance": "denial"}]
+    assert lines[5] == {"text": "Un exemple écrit à la main.", "language": "fr", "positions": []}
+    assert "6 examples imported into examples.jsonl: 1 changed, 1 added" in result.warnings
+    assert sorted(p.stem for p in (root / "articles").iterdir()) == sorted(ARTICLES) and validate_corpus(root).ok

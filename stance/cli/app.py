@@ -11,9 +11,9 @@ from typing import Any, NoReturn
 
 from .. import __version__
 from ..errors import ModelError, StanceError, Terminated
-from . import corpus, evaluate, summarize, tag, train
+from . import corpus, evaluate, suggest, summarize, tag, train
 
-COMMANDS = (corpus, train, tag, evaluate, summarize)
+COMMANDS = (corpus, train, tag, evaluate, summarize, suggest)
 #: The command that fixes each kind of library error, added to its message (the library speaks no CLI).
 FIXES = {ModelError: "`stance train --output DIR` writes a model"}
 

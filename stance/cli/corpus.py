@@ -31,6 +31,8 @@ def register(commands: Any) -> None:
     sub.add_argument("output", metavar="FILE", help="file to write")
     sub.add_argument("--format", required=True, choices=TOOLS, help="the annotation tool's format")
     add_corpus(sub)
+    sub.add_argument("--examples", action="store_true", help="also the written examples, as Label Studio choices")
+    sub.add_argument("--label-config", metavar="FILE", help="also write the Label Studio labelling configuration (XML) here")
     sub.set_defaults(func=export)
 
     sub = commands.add_parser("import", help="import annotations exported by doccano or Label Studio",
@@ -38,7 +40,9 @@ def register(commands: Any) -> None:
     sub.add_argument("input", metavar="FILE", help="the tool's export file")
     sub.add_argument("--format", choices=TOOLS, help="default: detected from the file")
     add_corpus(sub)
-    sub.add_argument("--force", action="store_true", help="replace existing spans of those articles (a backup is kept)")
+    sub.add_argument("--force", action="store_true", help="replace existing spans and update examples (backups are kept)")
+    sub.add_argument("--language", metavar="CODE", help="language of articles new to the corpus; default: detected, "
+                                                         "with a warning naming the detector")
     sub.set_defaults(func=import_)
 
     sub = commands.add_parser("agreement", help="Cohen's kappa between two annotation passes, per stance and speaker",
@@ -80,13 +84,10 @@ def dataset(args: argparse.Namespace) -> int:
 
 
 def export(args: argparse.Namespace) -> int:
-    from .. import interchange
-    from ..outputs import resolve_output
+    from ..tasks import export_corpus
 
     directory = corpus_dir(args.corpus)
-    target = resolve_output(args.output, "output", corpus=directory)
-    exporters = {interchange.DOCCANO: interchange.export_doccano, interchange.LABEL_STUDIO: interchange.export_label_studio}
-    warn(exporters[args.format](load(directory), target))
+    warn(export_corpus(directory, args.output, args.format, args.examples, args.label_config))
     print(f"exported {directory} to {args.output} ({args.format})", file=sys.stderr)
     return 0
 
@@ -95,7 +96,7 @@ def import_(args: argparse.Namespace) -> int:
     from ..importing import import_annotations
 
     directory = corpus_dir(args.corpus)
-    result = import_annotations(args.input, directory, args.format, force=args.force)
+    result = import_annotations(args.input, directory, args.format, force=args.force, language=args.language)
     warn(result.warnings)
     print(f"imported {result.spans} spans from {result.documents} documents into {directory}")
     return 0
