@@ -2,9 +2,8 @@
 
 from pathlib import Path
 
-from stance.evaluate import table_rows
-
 from stance.attribution import attribute
+from stance.evaluation import table_rows
 from stance.records import Mention, Span
 from stance.schema import Schema
 from stance.segment import split_sentences
