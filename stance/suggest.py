@@ -56,10 +56,11 @@ class SentenceScores:
     texts: tuple[str, ...]
 
 
-def score_sentences(tagger: Any, texts: Sequence[str],
-                    attributions: Sequence[Attribution] | None = None) -> SentenceScores:
-    """Score every sentence (at least one) once: the encoder pass is the cost, every strategy reuses it."""
-    pooled = tagger.embed(tagger.tokenize(list(texts)))
+def score_sentences(tagger: Any, texts: Sequence[str], attributions: Sequence[Attribution] | None = None,
+                    pooled: Any = None) -> SentenceScores:
+    """Score every sentence (at least one) once: the encoder pass is the cost, every strategy reuses
+    it (``pooled`` passes sentence vectors already computed, as the learning curve does)."""
+    pooled = tagger.embed(tagger.tokenize(list(texts))) if pooled is None else pooled
     blended, speakers = tagger.predict_pooled(pooled, texts, attributions, calibrated=False)
     stance = tagger.calibration.apply(blended) if tagger.calibration is not None else blended
     tfidf, tfidf_speakers = None, None
