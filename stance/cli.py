@@ -20,6 +20,8 @@ from .errors import ModelError, StanceError, Terminated, UsageError
 DEFAULT_CORPUS = "annotations"
 #: Warnings printed one per line; beyond this a count, so 20,000 documents do not flood the terminal.
 MAX_WARNINGS = 20
+DEVICE = {"default": "auto", "choices": ("auto", "cpu", "cuda", "mps"),
+          "help": "where the network runs; auto = a CUDA GPU when there is one, else the CPU"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -109,7 +111,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     corpus = _corpus(args.corpus)
     from .train import train_model
 
-    report = train_model(corpus, config, output, _progress())
+    report = train_model(corpus, config, output, _progress(), args.device)
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"trained on {report.sentences} article sentences and {report.examples} written sentences; "
@@ -141,31 +143,32 @@ def _model_dir(value: str | None) -> Path:
 
 
 def cmd_tag(args: argparse.Namespace) -> int:
+    from .archives import text_saver
     from .formats import check_output, write_tags
     from .predict import collect_documents
+    from .workers import tagging
 
     if args.threshold is not None and not 0.0 < args.threshold < 1.0:
         raise UsageError(f"--threshold {args.threshold} must be between 0 and 1 (exclusive)")
     if not args.paths and sys.stdin is not None and sys.stdin.isatty():
         raise UsageError("no input: give text files or directories, or pipe text in with `-`")
     check_output(args.output, args.format, args.resume, args.paths)
+    save = text_saver(args.save_text, args.paths)
     skipped: list[str] = []
-    documents = collect_documents(args.paths, skipped)
-    for entry in skipped:
-        print(f"warning: skipped {entry}", file=sys.stderr)
-    directory = _model_dir(args.model)
-    from .model import StanceTagger
-
-    tagger = StanceTagger.from_pretrained(directory)
-    tagger.set_precision(args.precision)
+    unread: list[str] = []
+    documents = collect_documents(args.paths, skipped, (args.text_column, args.id_column), unread)
+    for line in [f"skipped {entry}" for entry in skipped] + unread:
+        print(f"warning: {line}", file=sys.stderr)
     progress = _tag_progress(len(documents))
 
     def report(piece: Any) -> None:
         if piece.warning:
             print(f"warning: {piece.warning}", file=sys.stderr)
+        save(piece)
         progress(len(piece.rows), piece.last)
 
-    summary = write_tags(tagger, documents, args.output, args.format, args.threshold, args.resume, report, args.paths)
+    with tagging(_model_dir(args.model), args.workers, args.precision, args.device) as tagger:
+        summary = write_tags(tagger, documents, args.output, args.format, args.threshold, args.resume, report, args.paths)
     if args.resume:
         print(f"resumed {args.output}: kept {summary.kept} rows of the interrupted run, wrote {summary.rows} more",
               file=sys.stderr)
@@ -201,7 +204,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     corpus = _corpus(args.corpus)
     from .evaluate import evaluate_model
 
-    report = evaluate_model(directory, corpus, split=args.split, cv=args.cv, progress=_progress())
+    report = evaluate_model(directory, corpus, split=args.split, cv=args.cv, progress=_progress(), device=args.device)
     tables = sys.stderr if target is not None and target.path is None else sys.stdout  # keep `--json -` pure JSON
     _print_report(report, corpus, confusion=True, file=tables)
     if target is not None:
@@ -286,6 +289,8 @@ def build_parser() -> argparse.ArgumentParser:
     def command(name: str, func: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help, description=help)
         sub.set_defaults(func=func)
+        if name in ("train", "tag", "evaluate"):
+            sub.add_argument("--device", **DEVICE)
         return sub
 
     sub = command("validate", cmd_validate, "check an annotation folder: offsets, texts, labels, schema")
@@ -306,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--no-examples", action="store_true", help="ignore examples.jsonl (ablation)")
 
     sub = command("tag", cmd_tag, "tag every sentence of articles with speaker, stance and score")
-    sub.add_argument("paths", nargs="*", metavar="PATH", help="text files, directories of .txt files, or - for stdin")
+    sub.add_argument("paths", nargs="*", metavar="PATH", help="text/.html files, .csv/.jsonl/.parquet tables, folders, or -")
     sub.add_argument("--model", help="model directory (default: the one `stance train` writes)")
     sub.add_argument("--format", default="jsonl", help="jsonl (default), csv or html")
     sub.add_argument("--output", help="write here (atomically) instead of stdout")
@@ -315,6 +320,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--precision", default="auto", choices=("auto", "float32", "bfloat16"),
                      help="encoder precision; auto = bfloat16 where the CPU runs it natively (same answers on "
                           ">= 99%% of sentences, measured by benchmarks/bench_tag.py), else float32")
+    sub.add_argument("--text-column", default="text", help="a table's column of article texts (default: text)")
+    sub.add_argument("--id-column", default="id", help="a table's column of article ids (default: id)")
+    sub.add_argument("--save-text", metavar="DIR", help="write each article's text (a page's extracted text) to DIR/ID.txt")
+    sub.add_argument("--workers", type=int, default=1, help="processes, each loading the model once (default: 1)")
 
     sub = command("evaluate", cmd_evaluate, "score a model and the baselines on the held-out articles")
     sub.add_argument("--model")

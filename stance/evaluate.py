@@ -347,15 +347,19 @@ def section_title(section: str, articles: Sequence[str]) -> str:
 
 
 def evaluate_model(directory: str | Path, corpus: Corpus, split: str = "all", cv: bool = False,
-                   progress: Callable[[str, int, int], None] | None = None) -> dict[str, dict[str, Any]]:
+                   progress: Callable[[str, int, int], None] | None = None, device: str = "cpu") -> dict[str, dict[str, Any]]:
     """Figures of a saved model and its baselines on the corpus's evaluation articles (``split``:
     the held-out ones, the two dev halves, or all that exist), and optionally cross-validation
-    (which retrains model and baselines per fold with the model's own config). Keyed by section."""
+    (which retrains model and baselines per fold with the model's own config), the network on
+    ``device``. Keyed by section."""
+    from .device import resolve_device
     from .train import TrainingSet, fit_systems, load_systems
 
     if split not in SPLITS:
         raise StanceError(f"split {split!r} is not one of {', '.join(SPLITS)}")
+    place = resolve_device(device)  # before loading: a missing GPU is reported at once
     systems = load_systems(directory)
+    systems[MODEL].to(place)
     config = systems[MODEL].config
     trained = systems[MODEL].schema
     if (trained.stance_names, trained.speaker_names) != (corpus.schema.stance_names, corpus.schema.speaker_names):
@@ -370,7 +374,8 @@ def evaluate_model(directory: str | Path, corpus: Corpus, split: str = "all", cv
             report[section] = evaluate_systems(systems, article_rows(corpus, articles), corpus)
     if cv:
         report["cv"] = cross_validate(
-            corpus, config, lambda rows: fit_systems(TrainingSet.from_rows(rows, corpus), corpus.schema, config), progress)
+            corpus, config, lambda rows: fit_systems(TrainingSet.from_rows(rows, corpus), corpus.schema, config, device=device),
+            progress)
     if not report:
         raise StanceError(f"{corpus.root}: split.json lists no {'evaluation' if split == 'all' else split} article "
                           f"to evaluate on; add one (\"heldout\" or \"dev\") or pass --cv")

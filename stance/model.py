@@ -11,7 +11,7 @@ from the verified base instead of being copied into every model directory.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,8 @@ from .attribution import Attribution, attribute
 from .baselines import TfidfBaseline, load_baseline
 from .calibration import Calibration
 from .config import TrainConfig
-from .encoder import BASE_ENCODER_NAME, base_encoder_dir, load_encoder, load_tokenizer, weights_sha256
+from .device import native_bfloat16
+from .encoder import BASE_ENCODER_NAME, base_encoder_dir, load_encoder_model, load_tokenizer, weights_sha256
 from .errors import ModelError, UsageError
 from .features import ATTRIBUTION_FLAGS, alias_patterns, attribution_matrix, cue_patterns, matches
 from .io import loads, write_json
@@ -128,13 +129,6 @@ PRECISIONS = ("auto", "float32", "bfloat16")
 BATCH_SIZE = 32
 
 
-def native_bfloat16() -> bool:
-    """bfloat16 matmuls are fast only with hardware support (AVX512-BF16 or AMX); elsewhere they
-    are emulated and slower than float32."""
-    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
-    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
-
-
 class StanceTagger:
     """Predicts, for each sentence, one probability per stance and who holds each stance.
 
@@ -142,7 +136,8 @@ class StanceTagger:
     probabilities are the network's, blended with the TF-IDF model's (``tfidf_weight``), then
     calibrated per stance when the model carries a :class:`Calibration` (whose thresholds decide
     what is reported). Training and evaluation run in float32; tagging may run the encoder in
-    bfloat16 where the CPU has native support (``set_precision``).
+    bfloat16 where the hardware has native support (``set_precision``). The network runs on
+    ``device`` (:meth:`to`); features, TF-IDF and calibration stay on the CPU.
     """
 
     def __init__(self, net: StanceNet, tokenizer: Any, schema: Schema, config: TrainConfig,
@@ -156,16 +151,28 @@ class StanceTagger:
         self.tfidf = tfidf
         self.calibration = calibration
         self.precision = "float32"
+        self.device = torch.device("cpu")
         self.batch_size = BATCH_SIZE
         self._aliases = alias_patterns(schema)
         self._cues = cue_patterns(schema)
+
+    def to(self, device: torch.device | str) -> StanceTagger:
+        self.net.to(device)
+        self.device = torch.device(device)
+        return self
 
     def set_precision(self, precision: str) -> str:
         """Choose the encoder's inference precision; ``auto`` is bfloat16 only where it is native."""
         if precision not in PRECISIONS:
             raise UsageError(f"precision {precision!r} is not one of {', '.join(PRECISIONS)}")
-        self.precision = ("bfloat16" if native_bfloat16() else "float32") if precision == "auto" else precision
+        self.precision = ("bfloat16" if native_bfloat16(self.device) else "float32") if precision == "auto" else precision
         return self.precision
+
+    def tag(self, documents: Iterable[Any], threshold: Any = None, done: Mapping[str, int] | None = None) -> Iterator[Any]:
+        """:func:`stance.predict.tag_documents` with this tagger: the call pools of taggers answer too."""
+        from .predict import tag_documents
+
+        return tag_documents(self, documents, threshold, done=done)
 
     @property
     def stances(self) -> list[str]:
@@ -214,21 +221,21 @@ class StanceTagger:
         order = sorted(range(len(token_ids)), key=lambda i: len(token_ids[i]))
         pooled = torch.empty(len(token_ids), self.net.encoder.config.hidden_size)
         reduced = self.precision == "bfloat16"
-        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=reduced):
+        with torch.inference_mode(), torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=reduced):
             for first in range(0, len(order), batch_size):
                 chunk = order[first:first + batch_size]
-                pooled[chunk] = self.net.embed(*self.pad([token_ids[i] for i in chunk])).float()
+                pooled[chunk] = self.net.embed(*self.pad([token_ids[i] for i in chunk])).float().cpu()
         return pooled
 
     def pad(self, rows: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-        """Token ids padded to the longest row, and the attention mask: padding per batch only."""
+        """Token ids padded to the longest row, and the attention mask, on the network's device."""
         width = max(len(row) for row in rows)
         ids = torch.full((len(rows), width), self.tokenizer.pad_token_id or 0, dtype=torch.long)
         mask = torch.zeros((len(rows), width), dtype=torch.long)
         for index, row in enumerate(rows):
             ids[index, : len(row)] = torch.tensor(row)
             mask[index, : len(row)] = 1
-        return ids, mask
+        return ids.to(self.device), mask.to(self.device)
 
     def predict_all(self, texts: Sequence[str], attributions: Sequence[Attribution] | None = None,
                     batch_size: int | None = None, calibrated: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -248,9 +255,9 @@ class StanceTagger:
         """:meth:`predict_all` from sentence vectors already computed (training reuses them)."""
         stance_extra, speaker_extra = self.extras(texts, attributions)
         with torch.inference_mode():
-            stance_logits, speaker_logits = self.net.heads(pooled, stance_extra, speaker_extra)
-            stance = torch.sigmoid(stance_logits).numpy()
-            speakers = torch.softmax(speaker_logits, dim=-1).numpy()
+            stance_logits, speaker_logits = self.net.heads(*(t.to(self.device) for t in (pooled, stance_extra, speaker_extra)))
+            stance = torch.sigmoid(stance_logits).cpu().numpy()
+            speakers = torch.softmax(speaker_logits, dim=-1).cpu().numpy()
         if self.tfidf is not None:
             weight = self.config.tfidf_weight
             stance = ((1.0 - weight) * stance + weight * self.tfidf.predict_proba(texts)).astype(np.float32)
@@ -276,7 +283,7 @@ class StanceTagger:
 
         directory = Path(directory)
         names = set(self.net.trained_parameter_names(self.config.trainable_layers))
-        tensors = {k: v.detach().contiguous() for k, v in self.net.state_dict().items() if k in names}
+        tensors = {k: v.detach().cpu().contiguous() for k, v in self.net.state_dict().items() if k in names}
         save_file(tensors, str(directory / WEIGHTS_NAME), metadata={"format": "pt"})
         write_json(directory / MARKER_NAME, MARKER)
         write_json(directory / CONFIG_NAME, self.config.to_dict())
@@ -309,7 +316,7 @@ class StanceTagger:
                 calibration = Calibration.from_dict(_read_json(directory / CALIBRATION_NAME))
             except (OSError, KeyError, TypeError, ValueError) as exc:
                 raise ModelError(f"{directory / CALIBRATION_NAME}: missing or corrupted ({exc}); retrain with `stance train`") from None
-        _, encoder = load_encoder(resolve_base(info, directory))
+        encoder = load_encoder_model(resolve_base(info, directory))  # its tokenizer is the model's own
         tokenizer = load_tokenizer(directory)
         net = build_net(encoder, schema, config)
         try:

@@ -22,6 +22,7 @@ from .baselines import MajorityBaseline, TfidfBaseline, load_baseline
 from .calibration import Calibration, fit_calibration
 from .config import TrainConfig
 from .corpus import SPLIT_FILE, Corpus
+from .device import resolve_device
 from .dataset import EXAMPLES_ID, article_rows, label_arrays, positions_of, row_attributions, written_rows
 from .encoder import base_encoder_dir, load_encoder
 from .errors import StanceError
@@ -50,13 +51,14 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def new_tagger(schema: Schema, config: TrainConfig) -> StanceTagger:
-    """An untrained tagger on the config's encoder, heads initialised under the config's seed."""
+def new_tagger(schema: Schema, config: TrainConfig, device: str = "cpu") -> StanceTagger:
+    """An untrained tagger on the config's encoder, heads initialised under the config's seed (on
+    the CPU, then moved to ``device``, so a seed gives the same start on every device)."""
     seed_everything(config.seed)
     base = Path(config.encoder) if config.encoder else base_encoder_dir()
     tokenizer, encoder = load_encoder(base)
     return StanceTagger(build_net(encoder, schema, config), tokenizer, schema, config,
-                        encoder_info_for(base, builtin=config.encoder is None))
+                        encoder_info_for(base, builtin=config.encoder is None)).to(resolve_device(device))
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ class TrainingSet:
 
 
 def fit_tagger(data: TrainingSet, schema: Schema, config: TrainConfig, progress: Progress | None = None,
-               pooled: torch.Tensor | None = None) -> StanceTagger:
+               pooled: torch.Tensor | None = None, device: str = "cpu") -> StanceTagger:
     """Train a tagger on sentences and their gold positions (``[]`` for none).
 
     The heads train on frozen sentence vectors (computed once; ``pooled`` may pass them in, so
@@ -95,7 +97,7 @@ def fit_tagger(data: TrainingSet, schema: Schema, config: TrainConfig, progress:
     """
     if not data.texts:
         raise StanceError("no training sentences: add spans or examples.jsonl to the corpus")
-    tagger = new_tagger(schema, config)
+    tagger = new_tagger(schema, config, device)
     net = tagger.net
     token_ids = tagger.tokenize(data.texts)
     vectors = pooled if pooled is not None else tagger.embed(token_ids)
@@ -164,8 +166,8 @@ def _finetune(tagger: StanceTagger, data: TrainingSet, token_ids: list[list[int]
 
 def _run(tagger: StanceTagger, data: TrainingSet, epochs: int, optimizer: torch.optim.Optimizer, counter: _Counter,
          pooled_of: Callable[[torch.Tensor], torch.Tensor], extras: tuple[torch.Tensor, torch.Tensor]) -> None:
-    net, config = tagger.net, tagger.config
-    stance_targets, speaker_targets = (torch.from_numpy(a) for a in label_arrays(data.labels, tagger.schema))
+    net, config, device = tagger.net, tagger.config, tagger.device
+    stance_targets, speaker_targets = (torch.from_numpy(a).to(device) for a in label_arrays(data.labels, tagger.schema))
     positives = stance_targets.sum(0)
     pos_weight = ((len(data.texts) - positives).clamp(min=1) / positives.clamp(min=1)) ** config.class_balance
     stance_loss = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
@@ -174,7 +176,8 @@ def _run(tagger: StanceTagger, data: TrainingSet, epochs: int, optimizer: torch.
         order = torch.randperm(len(data.texts), generator=generator)
         for first in range(0, len(order), config.batch_size):
             batch = order[first:first + config.batch_size]
-            stance_logits, speaker_logits = net.heads(pooled_of(batch), extras[0][batch], extras[1][batch])
+            stance_logits, speaker_logits = net.heads(*(t.to(device) for t in (pooled_of(batch), extras[0][batch], extras[1][batch])))
+            batch = batch.to(device)
             loss = stance_loss(stance_logits, stance_targets[batch]) + _speaker_loss(speaker_logits, speaker_targets[batch])
             optimizer.zero_grad()
             loss.backward()
@@ -204,7 +207,7 @@ def _calibrate(tagger: StanceTagger, data: TrainingSet, vectors: torch.Tensor, f
         seed_everything(config.seed + 1 + fold)
         part = data.subset(train)
         fold_tagger = StanceTagger(build_net(tagger.net.encoder, schema, config), tagger.tokenizer, schema, config,
-                                   tagger.encoder_info)
+                                   tagger.encoder_info).to(tagger.device)
         _fit_heads(fold_tagger, part, vectors[train], config, counter)
         fold_tagger.net.eval()
         if config.tfidf_weight > 0:
@@ -249,12 +252,12 @@ class TrainReport:
     notes: list[str] = field(default_factory=list)
 
 
-def fit_systems(data: TrainingSet, schema: Schema, config: TrainConfig,
-                progress: Progress | None = None, pooled: torch.Tensor | None = None) -> dict[str, Any]:
+def fit_systems(data: TrainingSet, schema: Schema, config: TrainConfig, progress: Progress | None = None,
+                pooled: torch.Tensor | None = None, device: str = "cpu") -> dict[str, Any]:
     """The model and both baselines, trained on the same sentences (the model's TF-IDF part is
     the TF-IDF baseline itself, so the two can never drift apart)."""
     stances, speakers = schema.stance_names, schema.speaker_names
-    model = fit_tagger(data, schema, config, progress, pooled)
+    model = fit_tagger(data, schema, config, progress, pooled, device)
     return {
         "model": model,
         "tfidf": model.tfidf or TfidfBaseline(stances, speakers).fit(data.texts, data.labels),
@@ -289,9 +292,12 @@ def training_rows(corpus: Corpus, config: TrainConfig) -> tuple[list[dict[str, A
     return rows, written_rows(corpus) if config.use_examples else []
 
 
-def train_model(corpus: Corpus, config: TrainConfig, output: str | Path, progress: Progress | None = None) -> TrainReport:
-    """Train on the corpus minus its evaluation articles, evaluate on them, save atomically."""
+def train_model(corpus: Corpus, config: TrainConfig, output: str | Path, progress: Progress | None = None,
+                device: str = "cpu") -> TrainReport:
+    """Train on the corpus minus its evaluation articles (the network on ``device``: auto, cpu,
+    cuda or mps), evaluate on them, save atomically."""
     output = check_model_output(output)  # before any training: never replace somebody's folder
+    resolve_device(device)  # a missing GPU is reported now, not after the sentences are read
     rows, written = training_rows(corpus, config)
     notes = []
     if not corpus.spans:
@@ -302,7 +308,7 @@ def train_model(corpus: Corpus, config: TrainConfig, output: str | Path, progres
         notes.append("the evaluation articles have no spans: their scores would be meaningless, so none are given")
     if not rows + written:
         raise StanceError(f"{corpus.root}: nothing to train on; add articles with spans or {EXAMPLES_FILE}")
-    systems = fit_systems(TrainingSet.from_rows(rows + written, corpus), corpus.schema, config, progress)
+    systems = fit_systems(TrainingSet.from_rows(rows + written, corpus), corpus.schema, config, progress, device=device)
     evaluation = {}
     for section in SECTIONS if corpus.spans else ():
         if articles := split_articles(corpus, section):
