@@ -32,13 +32,12 @@ CHUNK_CHARS = 64_000
 
 
 class ChunkTagger:
-    """A model loaded once, tagging batches of articles; pickles by its settings, not its weights."""
+    """A model loaded once, tagging batches of articles: build one per process or actor."""
 
     def __init__(self, model: str | Path, precision: str = "auto", device: str = "auto") -> None:
         from .device import resolve_device
         from .model import StanceTagger
 
-        self.settings = (str(model), precision, device)
         self.tagger = StanceTagger.from_pretrained(Path(model)).to(resolve_device(device))
         self.tagger.set_precision(precision)
 

@@ -164,3 +164,19 @@ def test_cuda_tags_like_the_cpu(trained_model):
     one, other = rows_of(cpu.stdout.decode()), rows_of(cuda.stdout.decode())
     assert [r["stance"] for r in one] == [r["stance"] for r in other]
     assert max(abs(a["score"] - b["score"]) for a, b in zip(one, other)) <= 1e-3
+
+
+def test_folders_give_text_files_and_pages_and_name_the_rest(tmp_path):
+    from stance.archives import text_file_name
+    from stance.predict import collect_documents
+
+    (tmp_path / "sub").mkdir()
+    for name in ("a.txt", "sub/b.html", "c.htm", "notes.md", "sub/data.parquet"):
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    unread: list[str] = []
+    documents = collect_documents([str(tmp_path)], [], unread=unread)
+    assert [(d.id, d.page) for d in documents] == [("a", None), ("c", str(tmp_path / "c.htm")),
+                                                    ("sub/b", str(tmp_path / "sub" / "b.html"))]
+    assert unread == [f"{tmp_path}: 2 file(s) not read, as only .txt, .html, .htm are read from a folder: notes.md, "
+                      f"sub/data.parquet (name a .csv, .jsonl or .parquet table explicitly to tag its rows)"]
+    assert text_file_name("sub/b") == "sub%2Fb.txt" and text_file_name("https://x.org/a%20b") == "https:%2F%2Fx.org%2Fa%2520b.txt"
