@@ -180,3 +180,17 @@ def test_folders_give_text_files_and_pages_and_name_the_rest(tmp_path):
     assert unread == [f"{tmp_path}: 2 file(s) not read, as only .txt, .html, .htm are read from a folder: notes.md, "
                       f"sub/data.parquet (name a .csv, .jsonl or .parquet table explicitly to tag its rows)"]
     assert text_file_name("sub/b") == "sub%2Fb.txt" and text_file_name("https://x.org/a%20b") == "https:%2F%2Fx.org%2Fa%2520b.txt"
+
+
+def test_a_chunk_tagger_turns_id_text_pairs_into_the_rows_of_files(tiny_model, tmp_path):
+    """The unit a worker process or a cluster's actor calls: (id, text) pairs in, rows out."""
+    from stance.predict import Document
+    from stance.workers import ChunkTagger
+
+    articles = short_articles(5)
+    for key, text in articles:
+        (tmp_path / f"{key}.txt").write_text(text, encoding="utf-8")
+    chunk = ChunkTagger(tiny_model, "float32", "cpu")
+    files = [Document(key, tmp_path / f"{key}.txt") for key, _ in articles]
+    assert chunk.rows(articles) == [row for piece in chunk.tag(files) for row in piece.rows]
+    assert [r["article"] for r in chunk.rows(articles[:1])] == ["a000"] * len(split_sentences(articles[0][1]))
