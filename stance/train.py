@@ -22,8 +22,8 @@ from .baselines import MajorityBaseline, TfidfBaseline, load_baseline
 from .calibration import Calibration, fit_calibration
 from .config import TrainConfig
 from .corpus import SPLIT_FILE, Corpus
-from .device import resolve_device
 from .dataset import EXAMPLES_ID, article_rows, label_arrays, positions_of, row_attributions, written_rows
+from .device import resolve_device
 from .encoder import base_encoder_dir, load_encoder
 from .errors import StanceError
 from .evaluate import SECTIONS, evaluate_systems, section_title, split_articles, table_rows

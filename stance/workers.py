@@ -20,7 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from .errors import StanceError, UsageError
 from .predict import Document, TaggedArticle, read_document
@@ -94,7 +94,7 @@ class TaggerPool:
         self.executor = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start_worker,
                                             initargs=(str(model), precision, device, threads))
 
-    def __enter__(self) -> TaggerPool:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -177,8 +177,8 @@ def test_folders_give_text_files_and_pages_and_name_the_rest(tmp_path):
     documents = collect_documents([str(tmp_path)], [], unread=unread)
     assert [(d.id, d.page) for d in documents] == [("a", None), ("c", str(tmp_path / "c.htm")),
                                                     ("sub/b", str(tmp_path / "sub" / "b.html"))]
-    assert unread == [f"{tmp_path}: 2 file(s) not read, as only .txt, .html, .htm are read from a folder: notes.md, "
-                      f"sub/data.parquet (name a .csv, .jsonl or .parquet table explicitly to tag its rows)"]
+    assert unread == [(f"{tmp_path}: 2 file(s) not read, as only .txt, .html, .htm are read from a folder: notes.md, "
+                       f"sub/data.parquet (name a .csv, .jsonl or .parquet table explicitly to tag its rows)")]
     assert text_file_name("sub/b") == "sub%2Fb.txt" and text_file_name("https://x.org/a%20b") == "https:%2F%2Fx.org%2Fa%2520b.txt"
 
 
