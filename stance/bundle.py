@@ -16,7 +16,7 @@ from . import __version__
 from .baselines import TfidfBaseline, load_baseline
 from .calibration import Calibration
 from .config import TrainConfig
-from .encoder import BASE_ENCODER_NAME, base_encoder_dir, load_encoder, load_tokenizer, weights_sha256
+from .encoder import BASE_ENCODER_NAME, base_encoder_dir, load_encoder_model, load_tokenizer, weights_sha256
 from .errors import ModelError, UsageError
 from .io import atomic_directory, loads, write_json
 from .net import StanceNet, build_net
@@ -64,7 +64,7 @@ def save(directory: str | Path, parts: Parts, metrics: dict[str, Any] | None = N
     target = check_model_output(directory)
     with atomic_directory(target) as tmp:
         names = set(parts.net.trained_parameter_names(parts.config.trainable_layers))
-        tensors = {k: v.detach().contiguous() for k, v in parts.net.state_dict().items() if k in names}
+        tensors = {k: v.detach().cpu().contiguous() for k, v in parts.net.state_dict().items() if k in names}
         save_file(tensors, str(tmp / WEIGHTS_NAME), metadata={"format": "pt"})
         write_json(tmp / MARKER_NAME, MARKER)
         write_json(tmp / CONFIG_NAME, parts.config.to_dict())
@@ -101,7 +101,7 @@ def load(directory: str | Path) -> Parts:
             calibration = Calibration.from_dict(_read_json(directory / CALIBRATION_NAME))
         except (OSError, KeyError, TypeError, ValueError) as exc:
             raise ModelError(f"{directory / CALIBRATION_NAME}: missing or corrupted ({exc}); {RETRAIN}") from None
-    _, encoder = load_encoder(resolve_base(info, directory))
+    encoder = load_encoder_model(resolve_base(info, directory))  # its tokenizer is the model's own
     tokenizer = load_tokenizer(directory)
     net = build_net(encoder, schema, config)
     try:

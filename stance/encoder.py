@@ -63,12 +63,15 @@ def base_encoder_dir() -> Path:
 
 
 def load_encoder(path: Path) -> tuple[PreTrainedTokenizerBase, PreTrainedModel]:
-    """Load a local safetensors checkpoint folder as ``(tokenizer, float32 model in eval mode)``.
+    """Load a local safetensors checkpoint folder as ``(tokenizer, float32 model in eval mode)``."""
+    _check_checkpoint(Path(path))
+    tokenizer = load_tokenizer(path)
+    return tokenizer, load_encoder_model(path)
 
-    Pickle weights are refused because unpickling a file can run arbitrary code, and remote code is
-    never trusted, so ``--encoder`` cannot make us execute anything found in the folder.
-    """
-    path = Path(path)
+
+def _check_checkpoint(path: Path) -> None:
+    """Pickle weights are refused because unpickling a file can run arbitrary code, and remote code is
+    never trusted, so ``--encoder`` cannot make us execute anything found in the folder."""
     if not path.is_dir():
         raise EncoderError(f"{path}: no such encoder folder; expected a local Hugging Face checkpoint folder")
     if not any(path.glob("*.safetensors")):
@@ -78,7 +81,15 @@ def load_encoder(path: Path) -> tuple[PreTrainedTokenizerBase, PreTrainedModel]:
                            "with save_pretrained(..., safe_serialization=True))")
     if not (path / "config.json").is_file():
         raise EncoderError(f"{path}: has no config.json; expected a Hugging Face checkpoint folder")
-    tokenizer = load_tokenizer(path)
+
+
+def load_encoder_model(path: Path) -> PreTrainedModel:
+    """The float32 model of a checkpoint folder, in eval mode, without its tokenizer: a 250k-token
+    tokenizer takes about 300 MB, which a model that brings its own need not pay twice. The
+    weights stay memory-mapped from the safetensors file (copy on write), so rows of the embedding
+    matrix that are never looked up are never read, and processes share the pages they do read."""
+    path = Path(path)
+    _check_checkpoint(path)
     import torch
     from safetensors import SafetensorError
     from transformers import AutoModel
@@ -95,7 +106,8 @@ def load_encoder(path: Path) -> tuple[PreTrainedTokenizerBase, PreTrainedModel]:
     finally:
         if bars:
             hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
-    return tokenizer, model.float().eval()
+    loaded: PreTrainedModel = model.float().eval()
+    return loaded
 
 
 def load_tokenizer(path: Path) -> PreTrainedTokenizerBase:

@@ -21,12 +21,14 @@ from typing import IO, Any
 from .errors import Interrupted, OutputError, Terminated, UsageError
 from .io import loads, os_error_of, os_reason
 from .outputs import STDOUT, OutputTarget, resolve_output
-from .predict import Document, TaggedArticle, tag_documents
+from .predict import Document, TaggedArticle
 from .schema import Schema
 
 FORMATS = ("jsonl", "csv", "html")
+#: The row's fields, its top-level ``source`` flattened into three columns, and ``page``: the web
+#: page an article was extracted from (empty for text files and tables).
 COLUMNS = ("article", "index", "start", "end", "text", "positions", "stance", "speaker", "score",
-           "source_text", "source_start", "source_end")
+           "source_text", "source_start", "source_end", "page")
 #: CSV columns flattening a row's top-level ``source`` (a mapping, or ``None``).
 SOURCE_PREFIX = "source_"
 #: Colour-blind-safe palette (Okabe-Ito), assigned to schema stances in order.
@@ -119,7 +121,8 @@ class HtmlWriter:
         parts = []
         if article.first:
             self.cursor = 0
-            parts.append(f'<article data-article="{html.escape(article.id)}"><h2>{html.escape(article.id)}</h2><p>')
+            page = f' data-page="{html.escape(article.page)}"' if article.page else ""
+            parts.append(f'<article data-article="{html.escape(article.id)}"{page}><h2>{html.escape(article.id)}</h2><p>')
         for row in article.rows:
             parts.append(html.escape(article.text[self.cursor:row.start]))
             parts.append(self._sentence(row.to_dict()))
@@ -330,11 +333,13 @@ def write_tags(tagger: Any, documents: Sequence[Document], output: str | Path | 
                inputs: Sequence[str | Path] = ()) -> TagSummary:
     """Tag documents into ``output`` (standard output when ``None``), continuing after the rows a
     resumed output already holds; ``on_article`` sees each piece of rows as it is written.
-    ``inputs`` are the paths the documents came from, which the output must not overwrite."""
+    ``inputs`` are the paths the documents came from, which the output must not overwrite.
+    ``tagger`` is a :class:`~stance.model.StanceTagger` or a pool of them (:mod:`stance.workers`):
+    anything with a ``schema`` and a ``tag(documents, threshold, done)`` method."""
     summary = TagSummary()
     with output_sink(output, fmt, tagger.schema, resume, inputs) as (writer, done):
         summary.kept = sum(done.values())
-        for piece in tag_documents(tagger, documents, threshold, done=done):
+        for piece in tagger.tag_documents(documents, threshold, done):
             writer.write(piece)
             summary.rows += len(piece.rows)
             summary.articles += piece.last

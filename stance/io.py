@@ -161,8 +161,10 @@ def is_within(path: str | os.PathLike[str], folder: str | os.PathLike[str]) -> b
     return os.path.commonpath([path, folder]) == folder
 
 
-def text_files(folder: Path, root: Path, recursive: bool = False) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """The ``*.txt`` regular files of ``folder`` and, for every other ``*.txt`` entry, why it is refused.
+def text_files(folder: Path, root: Path, recursive: bool = False,
+               suffixes: tuple[str, ...] = (".txt",)) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """The regular files of ``folder`` named ``*.txt`` (or another of ``suffixes``) and, for every
+    other entry so named, why it is refused.
 
     A FIFO or a device never ends (a reader hangs), a folder or a symlink loop cannot be read, and a
     symlink resolving outside ``root`` could pull a private file (``~/.ssh/id_rsa``) into an export
@@ -174,7 +176,7 @@ def text_files(folder: Path, root: Path, recursive: bool = False) -> tuple[list[
     else:
         entries = [Path(entry.path) for entry in os.scandir(folder)]
     files, refused = [], []
-    for path in sorted(p for p in entries if p.name.endswith(".txt")):
+    for path in sorted(p for p in entries if p.name.endswith(suffixes)):
         reason = _refusal(path, inside, root)
         if reason:
             refused.append((path, reason))

@@ -7,7 +7,7 @@ fine-tuned) plus the sha256 of the base encoder (see :mod:`stance.bundle`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, overload
 
@@ -18,23 +18,17 @@ from .attribution import Attribution, attribute
 from .baselines import TfidfBaseline
 from .calibration import Calibration
 from .config import TrainConfig
+from .device import native_bfloat16
 from .errors import UsageError
 from .features import alias_patterns, attribution_matrix, cue_patterns, matches
 from .net import StanceNet
-from .predict import Document, tag_documents
+from .predict import Document, TaggedArticle, tag_documents
 from .records import Sentence, TaggedSentence
 from .schema import Schema
 
 PRECISIONS = ("auto", "float32", "bfloat16")
 #: Sentences per forward pass: on 2-4 cores, 32 balances matrix sizes against padding.
 BATCH_SIZE = 32
-
-
-def native_bfloat16() -> bool:
-    """bfloat16 matmuls are fast only with hardware support (AVX512-BF16 or AMX); elsewhere they
-    are emulated and slower than float32."""
-    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
-    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
 
 
 class StanceTagger:
@@ -44,7 +38,8 @@ class StanceTagger:
     probabilities are the network's, blended with the TF-IDF model's (``tfidf_weight``), then
     calibrated per stance when the model carries a :class:`Calibration` (whose thresholds decide
     what is reported). Training and evaluation run in float32; tagging may run the encoder in
-    bfloat16 where the CPU has native support (``set_precision``).
+    bfloat16 where the hardware has native support (``set_precision``). The network runs on
+    ``device`` (:meth:`to`); features, TF-IDF and calibration stay on the CPU.
     """
 
     def __init__(self, net: StanceNet, tokenizer: Any, schema: Schema, config: TrainConfig,
@@ -58,16 +53,27 @@ class StanceTagger:
         self.tfidf = tfidf
         self.calibration = calibration
         self.precision = "float32"
+        self.device = torch.device("cpu")
         self.batch_size = BATCH_SIZE
         self._aliases = alias_patterns(schema)
         self._cues = cue_patterns(schema)
+
+    def to(self, device: torch.device | str) -> StanceTagger:
+        self.net.to(device)
+        self.device = torch.device(device)
+        return self
 
     def set_precision(self, precision: str) -> str:
         """Choose the encoder's inference precision; ``auto`` is bfloat16 only where it is native."""
         if precision not in PRECISIONS:
             raise UsageError(f"precision {precision!r} is not one of {', '.join(PRECISIONS)}")
-        self.precision = ("bfloat16" if native_bfloat16() else "float32") if precision == "auto" else precision
+        self.precision = ("bfloat16" if native_bfloat16(self.device) else "float32") if precision == "auto" else precision
         return self.precision
+
+    def tag_documents(self, documents: Iterable[Document], threshold: Any = None,
+                      done: Mapping[str, int] | None = None) -> Iterator[TaggedArticle]:
+        """:func:`stance.predict.tag_documents` with this tagger: the call pools of taggers answer too."""
+        return tag_documents(self, documents, threshold, done=done)
 
     @property
     def stances(self) -> list[str]:
@@ -117,21 +123,21 @@ class StanceTagger:
         order = sorted(range(len(token_ids)), key=lambda i: len(token_ids[i]))
         pooled = torch.empty(len(token_ids), self.net.hidden_size)
         reduced = self.precision == "bfloat16"
-        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=reduced):
+        with torch.inference_mode(), torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=reduced):
             for first in range(0, len(order), batch_size):
                 chunk = order[first:first + batch_size]
-                pooled[chunk] = self.net.embed(*self.pad([token_ids[i] for i in chunk])).float()
+                pooled[chunk] = self.net.embed(*self.pad([token_ids[i] for i in chunk])).float().cpu()
         return pooled
 
     def pad(self, rows: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-        """Token ids padded to the longest row, and the attention mask: padding per batch only."""
+        """Token ids padded to the longest row, and the attention mask, on the network's device."""
         width = max(len(row) for row in rows)
         ids = torch.full((len(rows), width), self.tokenizer.pad_token_id or 0, dtype=torch.long)
         mask = torch.zeros((len(rows), width), dtype=torch.long)
         for index, row in enumerate(rows):
             ids[index, : len(row)] = torch.tensor(row)
             mask[index, : len(row)] = 1
-        return ids, mask
+        return ids.to(self.device), mask.to(self.device)
 
     def predict_all(self, texts: Sequence[str], attributions: Sequence[Attribution] | None = None,
                     batch_size: int | None = None, calibrated: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -151,9 +157,9 @@ class StanceTagger:
         """:meth:`predict_all` from sentence vectors already computed (training reuses them)."""
         stance_extra, speaker_extra = self.extras(texts, attributions)
         with torch.inference_mode():
-            stance_logits, speaker_logits = self.net.heads(pooled, stance_extra, speaker_extra)
-            stance = torch.sigmoid(stance_logits).numpy()
-            speakers = torch.softmax(speaker_logits, dim=-1).numpy()
+            stance_logits, speaker_logits = self.net.heads(*(t.to(self.device) for t in (pooled, stance_extra, speaker_extra)))
+            stance = torch.sigmoid(stance_logits).cpu().numpy()
+            speakers = torch.softmax(speaker_logits, dim=-1).cpu().numpy()
         if self.tfidf is not None:
             weight = self.config.tfidf_weight
             stance = ((1.0 - weight) * stance + weight * self.tfidf.predict_proba(texts)).astype(np.float32)

@@ -17,6 +17,7 @@ from .bundle import check_model_output, model_card
 from .config import TrainConfig
 from .corpus import SPLIT_FILE, Corpus
 from .dataset import article_rows, positions_of
+from .device import resolve_device
 from .errors import SchemaError, StanceError, UsageError
 from .evaluation import (
     MODEL,
@@ -80,13 +81,16 @@ class EvaluationReport:
         return {name: dict(s.systems) for name, s in self.sections.items()}
 
 
-def train(corpus: Corpus, config: TrainConfig | None = None, progress: Progress | None = None) -> StanceTagger:
-    """A tagger fitted on the corpus minus its held-out and dev articles (and their translations)."""
+def train(corpus: Corpus, config: TrainConfig | None = None, progress: Progress | None = None,
+          device: str = "cpu") -> StanceTagger:
+    """A tagger fitted on the corpus minus its held-out and dev articles (and their translations),
+    the network on ``device`` (auto, cpu, cuda or mps)."""
     config = config or TrainConfig()
     rows, written = training_rows(corpus, config)
     if not rows + written:
         raise StanceError(f"{corpus.root}: nothing to train on; add articles with spans or {EXAMPLES_FILE}")
-    return fit_tagger(TrainingSet.from_rows(rows + written, corpus), corpus.schema, config, progress)
+    return fit_tagger(TrainingSet.from_rows(rows + written, corpus), corpus.schema, config, progress,
+                      device=str(resolve_device(device)))
 
 
 def evaluate(tagger: StanceTagger, corpus: Corpus, split: str = "all", cv: bool = False,
@@ -143,7 +147,7 @@ class TrainReport:
 
 
 def train_and_save(corpus: Corpus, config: TrainConfig, output: str | Path,
-                   progress: Callable[[str, int, int], None] | None = None) -> TrainReport:
+                   progress: Callable[[str, int, int], None] | None = None, device: str = "cpu") -> TrainReport:
     """Train, evaluate on the held-out and dev articles, and save the model with its figures and
     card: the output is checked before any training, so a refused folder costs nothing."""
     target = check_model_output(output)
@@ -155,7 +159,7 @@ def train_and_save(corpus: Corpus, config: TrainConfig, output: str | Path,
         notes.append(f"no held-out or dev article declared in {SPLIT_FILE}: nothing to evaluate on")
     elif not corpus.spans:
         notes.append("the evaluation articles have no spans: their scores would be meaningless, so none are given")
-    tagger = train(corpus, config, progress)
+    tagger = train(corpus, config, progress, device)
     report = evaluate(tagger, corpus) if corpus.spans and corpus.split.evaluation else EvaluationReport()
     metrics = {"split": {s.name: list(s.articles) for s in report},
                "evaluation": {s.name: s.systems for s in report},

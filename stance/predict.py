@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .archives import FOLDER_SUFFIXES, ID_COLUMN, TEXT_COLUMN, is_page, is_table, read_page, read_table, unread_files
 from .attribution import Attribution
 from .errors import InputError, UsageError
 from .io import SNIFF_BYTES, file_kind, os_reason, read_stream, read_text, refuse_binary, text_files
@@ -34,14 +35,16 @@ STDIN = "-"
 @dataclass(frozen=True)
 class Document:
     """An input to tag: its id in the output (the file name without ``.txt``, relative to the
-    directory given; ``stdin`` for standard input), its path (``None`` for standard input), a
-    note about the id (a file name that is not UTF-8 is escaped), or its ``text`` when it is
-    already in memory (the Python API), which is then never read from a path or standard input."""
+    directory given; ``stdin`` for standard input; a table's id column), its path (``None`` for
+    standard input), a note about it (a file name that is not UTF-8 is escaped), its ``text`` when
+    already in memory (a table's row, the Python API; never read again from a path or standard
+    input) and, for a web page, the ``page`` its rows name (its path)."""
 
     id: str
     path: Path | None
     note: str | None = None
     text: str | None = None
+    page: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,14 +58,19 @@ class TaggedArticle:
     warning: str | None = None
     first: bool = True
     last: bool = True
+    page: str | None = None
 
 
-def collect_documents(paths: Sequence[str], skipped: list[str] | None = None) -> list[Document]:
+def collect_documents(paths: Sequence[str], skipped: list[str] | None = None,
+                      columns: tuple[str, str] = (TEXT_COLUMN, ID_COLUMN),
+                      unread: list[str] | None = None) -> list[Document]:
     """Resolve the command line's inputs before any model loads, so mistakes fail in a second.
 
-    In a directory, ``*.txt`` entries that are not regular files or that resolve outside it are
-    never read: they are described in ``skipped`` when a list is given, else the first is an error.
-    FIFOs and devices given by name (``<(...)``, ``/dev/stdin``) are read as streams.
+    In a directory, ``*.txt``, ``*.html`` and ``*.htm`` entries that are not regular files or that
+    resolve outside it are never read: they are described in ``skipped`` when a list is given, else
+    the first is an error; ``unread`` gets a warning naming the directory's other files. A table
+    named explicitly gives one document per row from its ``columns`` (text, id). FIFOs and devices
+    given by name (``<(...)``, ``/dev/stdin``) are read as streams.
     """
     documents: list[Document] = []
     for given in paths or [STDIN]:
@@ -74,15 +82,19 @@ def collect_documents(paths: Sequence[str], skipped: list[str] | None = None) ->
         if mode is None:
             raise InputError(f"{path}: no such file or directory")
         if stat.S_ISDIR(mode):
-            files, refused = text_files(path, path, recursive=True)
+            files, refused = text_files(path, path, recursive=True, suffixes=FOLDER_SUFFIXES)
             entries = [f"{entry}: {reason}" for entry, reason in refused]
             if entries and (skipped is None or not files):
                 more = f" (and {len(entries) - 1} more)" if len(entries) > 1 else ""
                 raise InputError(f"{entries[0]}{more}")
             if not files:
-                raise InputError(f"{path}: directory has no .txt files; expected articles saved as .txt")
+                raise InputError(f"{path}: directory has no .txt, .html or .htm files; expected articles saved as "
+                                 f"text or web pages (a table is read only when named: stance tag {path}/TABLE.csv)")
             (skipped if skipped is not None else []).extend(entries)
+            (unread if unread is not None else []).extend(filter(None, [unread_files(path)]))
             documents += [_document(p.relative_to(path).with_suffix("").as_posix(), p) for p in files]
+        elif stat.S_ISREG(mode) and is_table(path):
+            documents += [Document(key, path, note, text) for key, text, note in read_table(path, *columns)]
         elif stat.S_ISREG(mode):
             _sniff(path)
             documents.append(_document(path.stem, path))
@@ -113,7 +125,7 @@ def _document(name: str, path: Path) -> Document:
     escaped = _escape(name)
     note = None if escaped == name else (f"{_escape(str(path))}: file name is not valid UTF-8; its rows use "
                                          f"the id {escaped} (bytes that are not UTF-8 written as \\xNN)")
-    return Document(escaped, path, note)
+    return Document(escaped, path, note, page=_escape(str(path)) if is_page(path) else None)
 
 
 def _escape(name: str) -> str:
@@ -134,6 +146,8 @@ def read_document(document: Document) -> tuple[str, str | None]:
     """The text of a document and a warning about how it was decoded, if any."""
     if document.text is not None:
         return document.text, None
+    if document.page is not None and document.path is not None:
+        return read_page(document.path)
     if document.path is None:
         if sys.stdin is None:
             raise InputError("standard input is closed; pipe text in or give files")
@@ -160,10 +174,11 @@ def position_source(attribution: Attribution | None, speaker: str) -> Mention | 
 def sentence_rows(article: str, sentences: list[Sentence], stance_probs: np.ndarray, speaker_probs: np.ndarray,
                   stances: Sequence[str], speakers: Sequence[str], none: str,
                   threshold: float | np.ndarray, first_index: int = 0,
-                  attributions: Sequence[Attribution] | None = None) -> list[TaggedSentence]:
+                  attributions: Sequence[Attribution] | None = None, page: str | None = None) -> list[TaggedSentence]:
     """The output contract: held positions (probability >= threshold) plus the top one repeated.
     ``first_index`` is the index of the first sentence given, when rows come a piece at a time;
-    ``attributions`` (one per sentence given) give each position its source mention."""
+    ``attributions`` (one per sentence given) give each position its source mention; ``page`` is
+    the web page the article was extracted from (``None`` for text)."""
     rows = []
     for offset, (sentence, probs, speaker) in enumerate(zip(sentences, stance_probs, speaker_probs)):
         attribution = attributions[offset] if attributions is not None else None
@@ -171,7 +186,7 @@ def sentence_rows(article: str, sentences: list[Sentence], stance_probs: np.ndar
                           for s, k, p in held_positions(probs, speaker, threshold))
         top = positions[0] if positions else Reported("", none, round(1.0 - float(probs.max(initial=0.0)), 4))
         rows.append(TaggedSentence(sentence.start, sentence.end, sentence.text, article, first_index + offset,
-                                   positions, top.stance, top.speaker or None, top.score, top.source))
+                                   positions, top.stance, top.speaker or None, top.score, top.source, page))
     return rows
 
 
@@ -210,11 +225,12 @@ def tag_documents(tagger: Any, documents: Iterable[Document], threshold: float |
             end = offset + b - a
             rows = sentence_rows(article.document.id, article.sentences[a:b], stance_probs[offset:end],
                                  speaker_probs[offset:end], tagger.stances, tagger.speakers, tagger.schema.none,
-                                 threshold, first_index=a, attributions=article.attributions[a:b])
+                                 threshold, first_index=a, attributions=article.attributions[a:b],
+                                 page=article.document.page)
             offset = end
             first = a == article.start
             yield TaggedArticle(article.document.id, article.text, rows, article.warning if first else None,
-                                first, b == len(article.sentences))
+                                first, b == len(article.sentences), article.document.page)
 
     for document in documents:
         text, warning = read_document(document)

@@ -181,11 +181,14 @@ class TaggedSentence(Sentence):
     speaker: str | None = None
     score: float = 0.0
     source: Mention | None = None
+    #: The web page the article was extracted from (its path as given); ``None`` for text.
+    page: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"article": self.article, "index": self.index, "start": self.start, "end": self.end,
                 "text": self.text, "positions": [p.to_dict() for p in self.positions],
-                "stance": self.stance, "speaker": self.speaker, "score": self.score, "source": _mention(self.source)}
+                "stance": self.stance, "speaker": self.speaker, "score": self.score, "source": _mention(self.source),
+                "page": self.page}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TaggedSentence:
@@ -193,7 +196,7 @@ class TaggedSentence(Sentence):
         return cls(start=data["start"], end=data["end"], text=data["text"], article=data["article"],
                    index=data["index"], positions=tuple(Reported.from_dict(p) for p in data["positions"]),
                    stance=data["stance"], speaker=data["speaker"], score=data["score"],
-                   source=None if source is None else Mention.from_dict(source))
+                   source=None if source is None else Mention.from_dict(source), page=data.get("page"))
 
 
 def _mention(source: Mention | None) -> dict[str, Any] | None:

@@ -24,6 +24,7 @@ from .calibration import Calibration, fit_calibration
 from .config import TrainConfig
 from .corpus import Corpus
 from .dataset import EXAMPLES_ID, SentenceRow, article_rows, label_arrays, positions_of, row_attributions, written_rows
+from .device import resolve_device
 from .encoder import base_encoder_dir, load_encoder
 from .errors import StanceError
 from .model import StanceTagger
@@ -44,13 +45,14 @@ def seeded(seed: int) -> Iterator[None]:
         yield
 
 
-def new_tagger(schema: Schema, config: TrainConfig) -> StanceTagger:
+def new_tagger(schema: Schema, config: TrainConfig, device: str = "cpu") -> StanceTagger:
     """An untrained tagger on the config's encoder, heads initialised from torch's random state
-    (:func:`fit_tagger` seeds it)."""
+    (:func:`fit_tagger` seeds it) on the CPU, then moved to ``device``, so a seed gives the same start
+    on every device."""
     base = Path(config.encoder) if config.encoder else base_encoder_dir()
     tokenizer, encoder = load_encoder(base)
     return StanceTagger(build_net(encoder, schema, config), tokenizer, schema, config,
-                        encoder_info_for(base, builtin=config.encoder is None))
+                        encoder_info_for(base, builtin=config.encoder is None)).to(resolve_device(device))
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ class TrainingSet:
 
 
 def fit_tagger(data: TrainingSet, schema: Schema, config: TrainConfig, progress: Progress | None = None,
-               pooled: torch.Tensor | None = None) -> StanceTagger:
+               pooled: torch.Tensor | None = None, device: str = "cpu") -> StanceTagger:
     """Train a tagger on sentences and their gold positions (``[]`` for none).
 
     The heads train on frozen sentence vectors (computed once; ``pooled`` may pass them in, so
@@ -90,12 +92,12 @@ def fit_tagger(data: TrainingSet, schema: Schema, config: TrainConfig, progress:
     if not data.texts:
         raise StanceError("no training sentences: add spans or examples.jsonl to the corpus")
     with seeded(config.seed):
-        return _fit_tagger(data, schema, config, progress, pooled)
+        return _fit_tagger(data, schema, config, progress, pooled, device)
 
 
 def _fit_tagger(data: TrainingSet, schema: Schema, config: TrainConfig, progress: Progress | None,
-                pooled: torch.Tensor | None) -> StanceTagger:
-    tagger = new_tagger(schema, config)
+                pooled: torch.Tensor | None, device: str) -> StanceTagger:
+    tagger = new_tagger(schema, config, device)
     net = tagger.net
     token_ids = tagger.tokenize(data.texts)
     vectors = pooled if pooled is not None else tagger.embed(token_ids)
@@ -164,8 +166,8 @@ def _finetune(tagger: StanceTagger, data: TrainingSet, token_ids: list[list[int]
 
 def _run(tagger: StanceTagger, data: TrainingSet, epochs: int, optimizer: torch.optim.Optimizer, counter: _Counter,
          pooled_of: Callable[[torch.Tensor], torch.Tensor], extras: tuple[torch.Tensor, torch.Tensor]) -> None:
-    net, config = tagger.net, tagger.config
-    stance_targets, speaker_targets = (torch.from_numpy(a) for a in label_arrays(data.labels, tagger.schema))
+    net, config, device = tagger.net, tagger.config, tagger.device
+    stance_targets, speaker_targets = (torch.from_numpy(a).to(device) for a in label_arrays(data.labels, tagger.schema))
     positives = stance_targets.sum(0)
     pos_weight = ((len(data.texts) - positives).clamp(min=1) / positives.clamp(min=1)) ** config.class_balance
     stance_loss = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
@@ -174,7 +176,8 @@ def _run(tagger: StanceTagger, data: TrainingSet, epochs: int, optimizer: torch.
         order = torch.randperm(len(data.texts), generator=generator)
         for first in range(0, len(order), config.batch_size):
             batch = order[first:first + config.batch_size]
-            stance_logits, speaker_logits = net.heads(pooled_of(batch), extras[0][batch], extras[1][batch])
+            stance_logits, speaker_logits = net.heads(*(t.to(device) for t in (pooled_of(batch), extras[0][batch], extras[1][batch])))
+            batch = batch.to(device)
             loss = stance_loss(stance_logits, stance_targets[batch]) + _speaker_loss(speaker_logits, speaker_targets[batch])
             optimizer.zero_grad()
             loss.backward()
@@ -204,7 +207,7 @@ def _calibrate(tagger: StanceTagger, data: TrainingSet, vectors: torch.Tensor, f
         part = data.subset(train)
         with seeded(config.seed + 1 + fold):
             fold_tagger = StanceTagger(build_net(tagger.net.encoder, schema, config), tagger.tokenizer, schema,
-                                       config, tagger.encoder_info)
+                                       config, tagger.encoder_info).to(tagger.device)
             _fit_heads(fold_tagger, part, vectors[train], config, counter)
         fold_tagger.net.eval()
         if config.tfidf_weight > 0:
@@ -238,12 +241,12 @@ def _speaker_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return -(share * log_probs).sum() / (held > 0).sum()
 
 
-def fit_systems(data: TrainingSet, schema: Schema, config: TrainConfig,
-                progress: Progress | None = None, pooled: torch.Tensor | None = None) -> dict[str, Any]:
+def fit_systems(data: TrainingSet, schema: Schema, config: TrainConfig, progress: Progress | None = None,
+                pooled: torch.Tensor | None = None, device: str = "cpu") -> dict[str, Any]:
     """The model and both baselines, trained on the same sentences (the model's TF-IDF part is
     the TF-IDF baseline itself, so the two can never drift apart)."""
     stances, speakers = schema.stance_names, schema.speaker_names
-    model = fit_tagger(data, schema, config, progress, pooled)
+    model = fit_tagger(data, schema, config, progress, pooled, device)
     return {
         "model": model,
         "tfidf": model.tfidf or TfidfBaseline(stances, speakers).fit(data.texts, data.labels),

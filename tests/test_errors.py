@@ -83,7 +83,7 @@ def test_binary_article(tiny_model, tmp_path):
 
 
 def test_directory_without_txt_files(tiny_model, tmp_path):
-    assert "no .txt files" in one_line_error(run("tag", str(tmp_path), "--model", str(tiny_model)))
+    assert "no .txt, .html or .htm files" in one_line_error(run("tag", str(tmp_path), "--model", str(tiny_model)))
 
 
 def test_missing_article(tiny_model, tmp_path):

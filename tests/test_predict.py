@@ -64,7 +64,7 @@ def test_collect_documents_names_and_errors(tmp_path):
     (tmp_path / "a" / "notes.md").write_text("ignored", encoding="utf-8")
     assert [d.id for d in collect_documents([str(tmp_path / "a")])] == ["x"]
     (tmp_path / "empty").mkdir()
-    with pytest.raises(InputError, match="no .txt files"):
+    with pytest.raises(InputError, match="no .txt, .html or .htm files"):
         collect_documents([str(tmp_path / "empty")])
     with pytest.raises(InputError, match="no such file"):
         collect_documents([str(tmp_path / "missing.txt")])

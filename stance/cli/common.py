@@ -26,6 +26,11 @@ def add_corpus(parser: argparse.ArgumentParser) -> None:
                              "when it exists")
 
 
+def add_device(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"),
+                        help="where the network runs; auto = a CUDA GPU when there is one, else the CPU")
+
+
 def corpus_dir(value: str | None) -> str:
     """``--corpus`` when given, else ``./annotations`` when it exists, else a way to point at one."""
     if value is not None:

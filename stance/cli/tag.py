@@ -8,14 +8,15 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import UsageError
-from .common import model_dir, warn
+from .common import add_device, model_dir, warn
 
 
 def register(commands: Any) -> None:
     sub = commands.add_parser("tag", help="tag every sentence of articles with speaker, stance and score",
                               description="Tag every sentence of articles with speaker, stance and score: one row "
                                           "per sentence, offsets into the file as stored.")
-    sub.add_argument("paths", nargs="*", metavar="PATH", help="text files, directories of .txt files, or - for stdin")
+    sub.add_argument("paths", nargs="*", metavar="PATH",
+                     help="text or .html files, .csv/.jsonl/.parquet tables (named explicitly), folders, or - for stdin")
     sub.add_argument("--model", metavar="DIR", help="model folder; default: the one `stance train` writes")
     sub.add_argument("--format", default="jsonl", help="jsonl, csv or html (default: jsonl, or from --output's suffix)")
     sub.add_argument("--output", metavar="FILE", help="write here (atomically) instead of standard output")
@@ -25,32 +26,42 @@ def register(commands: Any) -> None:
     sub.add_argument("--precision", default="auto", choices=("auto", "float32", "bfloat16"),
                      help="encoder precision; auto = bfloat16 where the CPU runs it natively (same answers on "
                           ">= 99%% of sentences, measured by benchmarks/bench_tag.py), else float32 (default: auto)")
+    sub.add_argument("--text-column", default="text", help="a table's column of article texts")
+    sub.add_argument("--id-column", default="id", help="a table's column of article ids")
+    sub.add_argument("--save-text", metavar="DIR", help="write each article's text (a page's extracted text) to DIR/ID.txt, "
+                                                        "so offsets can be checked")
+    sub.add_argument("--workers", type=int, default=1, help="processes, each loading the model once")
+    add_device(sub)
     sub.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..archives import text_saver
     from ..formats import check_output, write_tags
-    from ..model import StanceTagger
     from ..predict import collect_documents
+    from ..workers import tagging
 
     if args.threshold is not None and not 0.0 < args.threshold < 1.0:
         raise UsageError(f"--threshold {args.threshold} must be between 0 and 1 (exclusive)")
     if not args.paths and sys.stdin is not None and sys.stdin.isatty():
         raise UsageError("no input: give text files or directories, or pipe text in with `-`")
     check_output(args.output, args.format, args.resume, args.paths)
+    save = text_saver(args.save_text, args.paths)
     skipped: list[str] = []
-    documents = collect_documents(args.paths, skipped)
-    warn([f"skipped {entry}" for entry in skipped])
-    tagger = StanceTagger.from_pretrained(model_dir(args.model))
-    tagger.set_precision(args.precision)
+    unread: list[str] = []
+    documents = collect_documents(args.paths, skipped, (args.text_column, args.id_column), unread)
+    warn([f"skipped {entry}" for entry in skipped] + unread)
     progress = _progress(len(documents))
 
     def report(piece: Any) -> None:
         if piece.warning:
             print(f"warning: {piece.warning}", file=sys.stderr)
+        save(piece)
         progress(len(piece.rows), piece.last)
 
-    summary = write_tags(tagger, documents, args.output, args.format, args.threshold, args.resume, report, args.paths)
+    with tagging(model_dir(args.model), args.workers, args.precision, args.device) as tagger:
+        summary = write_tags(tagger, documents, args.output, args.format, args.threshold, args.resume, report,
+                             args.paths)
     if args.resume:
         print(f"resumed {args.output}: kept {summary.kept} rows of the interrupted run, wrote {summary.rows} more",
               file=sys.stderr)

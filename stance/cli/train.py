@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import OutputError, UsageError
-from .common import add_corpus, load, print_report, progress
+from .common import add_corpus, add_device, load, print_report, progress
 
 
 def register(commands: Any) -> None:
@@ -24,6 +24,7 @@ def register(commands: Any) -> None:
                                                       "instead of the built-in multilingual-e5-small")
     sub.add_argument("--seed", type=int, metavar="N", help="random seed; default: the config's (13)")
     sub.add_argument("--no-examples", action="store_true", help="ignore the written examples and passages (ablation)")
+    add_device(sub)
     sub.set_defaults(func=run)
 
 
@@ -56,12 +57,14 @@ def _default_output() -> Path:
 
 def run(args: argparse.Namespace) -> int:
     from ..bundle import check_model_output
+    from ..device import resolve_device
     from ..pipeline import train_and_save
 
     config = _config(args)
+    resolve_device(args.device)  # a missing GPU is reported now, not after the corpus is read
     output = check_model_output(args.output or _default_output())
     corpus = load(args.corpus)
-    report = train_and_save(corpus, config, output, progress())
+    report = train_and_save(corpus, config, output, progress(), args.device)
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"trained on {report.sentences} article sentences and {report.examples} written sentences; "
