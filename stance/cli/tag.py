@@ -31,6 +31,10 @@ def register(commands: Any) -> None:
     sub.add_argument("--save-text", metavar="DIR", help="write each article's text (a page's extracted text) to DIR/ID.txt, "
                                                         "so offsets can be checked")
     sub.add_argument("--workers", type=int, default=1, help="processes, each loading the model once")
+    sub.add_argument("--ray", action="store_true", help="tag on Ray (Ray Data, one model per actor): a local Ray "
+                                                        'started for the run, or --ray-address; needs pip install -e ".[ray]"')
+    sub.add_argument("--ray-address", metavar="ADDRESS", help="an existing Ray cluster for --ray, run from one of its nodes: "
+                                                             "HEAD:6379, or auto")
     add_device(sub)
     sub.set_defaults(func=run)
 
@@ -39,12 +43,12 @@ def run(args: argparse.Namespace) -> int:
     from ..archives import text_saver
     from ..formats import check_output, write_tags
     from ..predict import collect_documents
-    from ..workers import tagging
 
     if args.threshold is not None and not 0.0 < args.threshold < 1.0:
         raise UsageError(f"--threshold {args.threshold} must be between 0 and 1 (exclusive)")
     if not args.paths and sys.stdin is not None and sys.stdin.isatty():
         raise UsageError("no input: give text files or directories, or pipe text in with `-`")
+    _check_ray(args)
     check_output(args.output, args.format, args.resume, args.paths)
     save = text_saver(args.save_text, args.paths)
     skipped: list[str] = []
@@ -59,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         save(piece)
         progress(len(piece.rows), piece.last)
 
-    with tagging(model_dir(args.model), args.workers, args.precision, args.device) as tagger:
+    with _tagger(args) as tagger:
         summary = write_tags(tagger, documents, args.output, args.format, args.threshold, args.resume, report,
                              args.paths)
     if args.resume:
@@ -70,6 +74,29 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     return 0
+
+
+def _check_ray(args: argparse.Namespace) -> None:
+    from ..cluster import RESUME_REFUSED, check_ray
+
+    if args.ray_address and not args.ray:
+        raise UsageError(f"--ray-address {args.ray_address} needs --ray; add --ray to tag on that cluster")
+    if args.ray and args.resume:
+        raise UsageError(RESUME_REFUSED)
+    if args.ray and args.workers != 1:
+        raise UsageError(f"--workers {args.workers} with --ray: Ray runs one tagger per CPU of the cluster; "
+                         "drop --workers")
+    if args.ray:
+        check_ray(args.ray_address)
+
+
+def _tagger(args: argparse.Namespace) -> Any:
+    from ..cluster import RayTagger
+    from ..workers import tagging
+
+    if args.ray:
+        return RayTagger(model_dir(args.model), args.ray_address, args.precision, args.device)
+    return tagging(model_dir(args.model), args.workers, args.precision, args.device)
 
 
 def _progress(total: int) -> Callable[[int, bool], None]:
