@@ -79,7 +79,7 @@ def test_an_html_page_yields_its_article_text_and_names_itself(tiny_model, tmp_p
                  "--format", "csv", "--output", str(out))
     assert result.returncode == 0, result.stderr.decode()
     lines = out.read_text(encoding="utf-8-sig").splitlines()
-    assert lines[0].endswith(",score,page") and lines[1].endswith(f",{folder / '2026' / 'strike.html'}")
+    assert lines[0].endswith(",score,source_text,source_start,source_end,page") and lines[1].endswith(f",{folder / '2026' / 'strike.html'}")
     assert lines[-1].endswith(",")
 
 
