@@ -67,7 +67,7 @@ def test_tag_threshold_stdin_and_csv(trained_model, tmp_path):
     assert raw.startswith(b"\xef\xbb\xbf")
     table = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     assert list(table[0]) == ["article", "index", "start", "end", "text", "positions", "stance", "speaker", "score",
-                              "source_text", "source_start", "source_end"]
+                              "source_text", "source_start", "source_end", "page"]
     assert isinstance(json.loads(table[0]["positions"]), list)
     low_rows = run("tag", str(QUOTED), "--model", str(trained_model), "--threshold", "0.01", "--format", "csv")
     cells = list(csv.DictReader(io.StringIO(low_rows.stdout.decode("utf-8-sig"))))
