@@ -74,7 +74,6 @@ class Span:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Span:
-        source = data.get("source")
         return cls(
             article=data["article"],
             start=data["start"],
@@ -83,7 +82,7 @@ class Span:
             speaker=data["speaker"],
             stance=data["stance"],
             note=data.get("note"),
-            source=None if source is None else Mention.from_dict(source),
+            source=_read_mention(data.get("source")),
         )
 
 
@@ -158,9 +157,8 @@ class Reported:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Reported:
-        source = data.get("source")
         return cls(speaker=data["speaker"], stance=data["stance"], score=data["score"],
-                   source=None if source is None else Mention.from_dict(source))
+                   source=_read_mention(data.get("source")))
 
     @property
     def position(self) -> Position:
@@ -192,13 +190,17 @@ class TaggedSentence(Sentence):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TaggedSentence:
-        source = data.get("source")
         return cls(start=data["start"], end=data["end"], text=data["text"], article=data["article"],
                    index=data["index"], positions=tuple(Reported.from_dict(p) for p in data["positions"]),
                    stance=data["stance"], speaker=data["speaker"], score=data["score"],
-                   source=None if source is None else Mention.from_dict(source), page=data.get("page"))
+                   source=_read_mention(data.get("source")), page=data.get("page"))
 
 
 def _mention(source: Mention | None) -> dict[str, Any] | None:
     """A source as output rows carry it: text first, then its offsets."""
     return None if source is None else {"text": source.text, "start": source.start, "end": source.end}
+
+
+def _read_mention(data: dict[str, Any] | None) -> Mention | None:
+    """The optional source mention of a span or a row, as :func:`_mention` and spans write it."""
+    return None if data is None else Mention.from_dict(data)
