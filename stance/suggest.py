@@ -4,15 +4,14 @@ Labels are what the tagger is short of, and an hour of labelling is worth most o
 model gets wrong. Nobody knows which those are, so the strategies guess from what the model says:
 
 - ``uncertainty``: a stance score near its calibrated threshold, or a likely stance whose speaker
-  the model cannot tell (Prodigy's "most uncertain first").
+  the model cannot tell (Prodigy's "most uncertain first"). The default, because the learning curve
+  (``benchmarks/learning_curve.py``, figures in the README) supports it best: it reached random
+  choice's final dev score with 40 labels where random choice needed 100. The pool was small and the
+  seeds noisy, so measure again on a corpus with more unlabelled sentences.
 - ``disagreement``: the network and the TF-IDF model saved with it disagree (query by committee
   with the two members every model already has).
 - ``diverse``: uncertainty-weighted k-means over the sentence embeddings, one sentence per cluster
-  (Zhdanov's diverse mini-batch sampling). The default: a batch of the N most uncertain sentences is
-  often N variants of one confusing quote, and at the start of a project the uncertainty of a model
-  trained on ~50 sentences is a weak guide, while covering the kinds of sentence never hurts much.
-  Until the learning curve (``stance evaluate --learning-curve``) measures the strategies, this is
-  the choice the literature on batch and cold-start active learning supports best.
+  (Zhdanov's diverse mini-batch sampling), so a batch is not N variants of one confusing quote.
 
 :func:`pick` works on :class:`SentenceScores`, so a learning-curve simulation can score the pool once
 and replay every strategy; :func:`suggest` builds the labelling tasks around the picked sentences.
@@ -34,7 +33,7 @@ from .records import Sentence
 from .segment import split_sentences
 
 STRATEGIES = ("uncertainty", "disagreement", "diverse")
-DEFAULT_STRATEGY = "diverse"
+DEFAULT_STRATEGY = "uncertainty"
 #: A picked sentence's most likely position is pre-annotated from this share of its threshold up.
 PLAUSIBLE = 0.5
 #: Floor of the k-means weights: a confidently tagged sentence may still represent its cluster.

@@ -94,7 +94,7 @@ def test_suggest_writes_pre_annotated_tasks_whose_offsets_match_the_text(tiny_mo
     result = run("suggest", str(NEW_ARTICLES), "--model", str(tiny_model), "--n", "4", "--format", fmt,
                  "--output", str(output), "--label-config", str(config))
     assert result.returncode == 0, result.stderr
-    assert "4 of 8 sentences picked (diverse)" in result.stderr
+    assert "4 of 8 sentences picked (uncertainty)" in result.stderr
     lines = output.read_text(encoding="utf-8")
     tasks = json.loads(lines) if fmt == "label-studio" else [json.loads(line) for line in lines.splitlines()]
     articles = {name.stem: name.read_text(encoding="utf-8") for name in NEW_ARTICLES.glob("*.txt")}

@@ -10,7 +10,7 @@ from .common import model_dir, warn
 
 #: ``stance.suggest.STRATEGIES`` and its default, repeated so that ``--help`` needs no numpy (a test
 #: checks they agree).
-STRATEGIES, DEFAULT_STRATEGY = ("uncertainty", "disagreement", "diverse"), "diverse"
+STRATEGIES, DEFAULT_STRATEGY = ("uncertainty", "disagreement", "diverse"), "uncertainty"
 
 
 def register(commands: Any) -> None:
