@@ -19,13 +19,16 @@ and replay every strategy; :func:`suggest` builds the labelling tasks around the
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .attribution import Attribution
+from .corpus import SPLIT_FILE
 from .errors import InputError, UsageError
 from .interchange import format_label
 from .predict import Document, held_positions, read_document
@@ -199,6 +202,21 @@ class Suggestion:
     warnings: list[str]
 
 
+def evaluation_only(path: Path) -> bool:
+    """Whether ``path`` is a held-out or dev article of the corpus holding it (``CORPUS/articles/ID.txt``
+    with ``CORPUS/split.json`` listing ID). Such an article is never labelled for training, so the
+    tools that pick sentences to label leave it out, even when pointed at the corpus's own folder."""
+    folder = path.resolve().parent
+    if folder.name != "articles" or path.suffix != ".txt":
+        return False
+    try:
+        data = json.loads((folder.parent / SPLIT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    lists = [data.get(key) for key in ("heldout", "dev")] if isinstance(data, dict) else []
+    return any(isinstance(ids, list) and path.stem in ids for ids in lists)
+
+
 def suggest(tagger: Any, documents: Sequence[Document], strategy: str = DEFAULT_STRATEGY, n: int = 20,
             seed: int = 0) -> Suggestion:
     """Pick ``n`` sentences of the documents and make a task of each article holding one.
@@ -209,8 +227,16 @@ def suggest(tagger: Any, documents: Sequence[Document], strategy: str = DEFAULT_
     thinks is ``none`` would be kept by an annotator who skims, so those get none; ``picked`` names
     every picked sentence's most likely position and score all the same."""
     texts, warnings = {}, []
+    kept = [d for d in documents if d.path is None or not evaluation_only(d.path)]
+    if len(kept) < len(documents):
+        left = len(documents) - len(kept)
+        warnings.append(f"left out {left} held-out or dev article(s) of the corpus holding them (split.json): "
+                        "labelling them would train on the articles the tagger is scored on")
+        if not kept:
+            raise UsageError("every input is a held-out or dev article of its corpus (split.json); expected "
+                             "articles to label for training: give articles outside the corpus's evaluation split")
     rows: list[tuple[str, Sentence, Attribution]] = []
-    for document in documents:
+    for document in kept:
         text, warning = read_document(document)
         if warning:
             warnings.append(warning)
@@ -218,7 +244,7 @@ def suggest(tagger: Any, documents: Sequence[Document], strategy: str = DEFAULT_
         texts[document.id] = text
         rows += [(document.id, s, a) for s, a in zip(sentences, tagger.attribute(text, sentences))]
     if not rows:
-        raise InputError(f"no sentences in {len(documents)} input(s): they are empty or blank; expected articles")
+        raise InputError(f"no sentences in {len(kept)} input(s): they are empty or blank; expected articles")
     scores = score_sentences(tagger, [s.text for _, s, _ in rows], [a for _, _, a in rows])
     picks = pick(scores, strategy, n, seed)
     chosen = dict(picks)

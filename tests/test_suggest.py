@@ -145,3 +145,24 @@ def test_inputs_without_a_sentence_are_one_line_error(tiny_model: Path, tmp_path
                  "--output", str(tmp_path / "tasks.jsonl"))
     assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
     assert "no sentences in 1 input(s)" in result.stderr and not (tmp_path / "tasks.jsonl").exists()
+
+
+def test_evaluation_articles_of_a_corpus_are_never_suggested(tiny_model: Path, tmp_path: Path) -> None:
+    """Pointed at the corpus's own articles, suggest leaves out the held-out and dev ones (labelling
+    them would train on what the tagger is scored on), and refuses when nothing else is left."""
+    split = json.loads((ANNOTATIONS / "split.json").read_text(encoding="utf-8"))
+    evaluation = [ANNOTATIONS / "articles" / f"{aid}.txt" for aid in split["heldout"] + split["dev"][:1]]
+    output = tmp_path / "tasks.jsonl"
+    result = run("suggest", *map(str, evaluation), "--model", str(tiny_model), "--format", "doccano",
+                 "--output", str(output))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "held-out or dev article of its corpus" in result.stderr and not output.exists()
+
+    training = sorted(set((ANNOTATIONS / "articles").glob("*.txt"))
+                      - {ANNOTATIONS / "articles" / f"{aid}.txt" for aid in split["heldout"] + split["dev"]})
+    result = run("suggest", *map(str, evaluation), str(training[0]), "--model", str(tiny_model), "--n", "2",
+                 "--format", "doccano", "--output", str(output))
+    assert result.returncode == 0, result.stderr
+    assert f"left out {len(evaluation)} held-out or dev article(s)" in result.stderr
+    articles = {json.loads(line)["article"] for line in output.read_text(encoding="utf-8").splitlines()}
+    assert articles == {training[0].stem}
