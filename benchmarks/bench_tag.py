@@ -131,7 +131,7 @@ def engines(model: Path, texts: list[str], precision: str) -> list[tuple[str, fl
     if importlib.util.find_spec("ray") is not None:
         from stance.cluster import RayTagger
 
-        runs.append(("--ray (local Ray, 2 CPUs; actors load the model on each call)",
+        runs.append((f"--ray (local Ray, {os.cpu_count()} CPUs; actors load the model on each call)",
                      lambda: RayTagger(model, None, precision)))
     return [(name, *engine_rate(make, documents)) for name, make in runs]
 
@@ -281,7 +281,7 @@ def _peak_rss_mb(pid: int) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="smaller inputs (about 6 minutes on 2 cores)")
+    parser.add_argument("--quick", action="store_true", help="smaller inputs (about 9 minutes on 2 cores)")
     parser.add_argument("--model", help="model directory (default: train a small one first)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
