@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from .errors import StanceError, UsageError
-from .predict import Document, TaggedArticle, read_document
+from .predict import Document, TaggedArticle, read_noted
 from .records import TaggedSentence
 
 #: Articles per batch sent to an actor: a few seconds of work, so the pool stays busy and balanced
@@ -134,8 +134,7 @@ class RayTagger:
 
 def _read(document: Document) -> TaggedArticle:
     """A document's text read on the driver, with its warning: an article without rows yet."""
-    text, warning = read_document(document)
-    note = "; ".join(w for w in (document.note, warning) if w) or None
+    text, note = read_noted(document)
     return TaggedArticle(document.id, text, [], note, page=document.page)
 
 

@@ -155,6 +155,13 @@ def read_document(document: Document) -> tuple[str, str | None]:
     return read_text(document.path)
 
 
+def read_noted(document: Document) -> tuple[str, str | None]:
+    """The text of a document and everything to warn about it: its own note (an escaped file name)
+    and the reading's warning, joined, as the first rows of the article carry them."""
+    text, warning = read_document(document)
+    return text, "; ".join(w for w in (document.note, warning) if w) or None
+
+
 def held_positions(probs: np.ndarray, speaker_probs: np.ndarray,
                    threshold: float | np.ndarray) -> list[tuple[int, int, float]]:
     """(stance, most probable speaker, probability) for each stance at or above the threshold,
@@ -233,12 +240,11 @@ def tag_documents(tagger: Any, documents: Iterable[Document], threshold: float |
                                 first, b == len(article.sentences), article.document.page)
 
     for document in documents:
-        text, warning = read_document(document)
+        text, warning = read_noted(document)
         sentences = split_sentences(text)
         start = min(done.get(document.id, 0), len(sentences))
         if start and start == len(sentences):
             continue
-        warning = "; ".join(w for w in (document.note, warning) if w) or None
         article = _Article(document, text, warning, sentences, tagger.attribute(text, sentences), start)
         if not sentences:
             pending.append((article, 0, 0))

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from .errors import StanceError, UsageError
-from .predict import Document, TaggedArticle, read_document
+from .predict import Document, TaggedArticle, read_noted
 
 #: Articles per chunk, and characters: a chunk is worth sending to a process (a few seconds of
 #: work), yet small enough that N workers share out a folder of a few dozen articles.
@@ -126,8 +126,8 @@ def _chunks(documents: Iterable[Document]) -> Iterator[list[Document]]:
     size = 0
     for document in documents:
         if document.page is None:
-            text, warning = read_document(document)
-            document = replace(document, text=text, note="; ".join(w for w in (document.note, warning) if w) or None)
+            text, note = read_noted(document)
+            document = replace(document, text=text, note=note)
         chunk.append(document)
         size += len(document.text or "")
         if len(chunk) >= CHUNK_ARTICLES or size >= CHUNK_CHARS:
