@@ -5,9 +5,10 @@ article is split into sentences and attributed in one pass (:func:`stance.attrib
 then compared with the gold positions projected onto sentences as training does (a span labels every
 sentence it shares a character with):
 
-- **speaker agreement**: the share of gold positions whose predicted speaker (the source's speaker, or
-  the schema's ``voice`` when the sentence has no source) equals the gold speaker. A sentence holding two
-  positions by different speakers can get only one of them right: the attribution names one source.
+- **speaker agreement**: the share of gold positions whose predicted speaker (the speaker of the source
+  the attribution gives that position's stance, or the schema's ``voice`` when there is none) equals the
+  gold speaker. A sentence holding two positions on one stance by different holders can get only one
+  of them right.
 - **source precision / recall / F1**, only where spans record their source mention (``"source":
   {"start", "end", "text"}``, the development set), as :mod:`stance.sources` defines them for
   ``stance evaluate`` too: a predicted source is right when it overlaps a gold source mention of its
@@ -62,6 +63,7 @@ def measure(folder: Path, schema: Schema, errors: bool = False) -> dict[tuple[st
     """Counts per group and language (and ``all``): positions, speakers right, source counts."""
     articles, spans = read_folder(folder)
     counts: dict[tuple[str, str], Counter] = {}
+    stance_index = {name: i for i, name in enumerate(schema.stance_names)}
     for aid, (group, language, text) in articles.items():
         sentences = split_sentences(text)
         attributions = attribute(text, sentences, schema, language)
@@ -74,13 +76,15 @@ def measure(folder: Path, schema: Schema, errors: bool = False) -> dict[tuple[st
                     positions.setdefault(index, {})[(span.speaker, span.stance)] = span.source.text if span.source else "-"
         row = Counter(vars(sources))
         for index, held in sorted(positions.items()):
-            found = attributions[index].source
-            predicted = found.speaker if found else schema.voice
-            row.update(positions=len(held), speaker_right=sum(sp == predicted for sp, _ in held))
-            if errors and any(sp != predicted for sp, _ in held):
-                gold_text = "; ".join(f"{sp} <{mention}>" for (sp, _), mention in held.items())
-                print(f"  {aid}#{index}: predicted {predicted} <{found.text if found else '-'}> "
-                      f"gold {gold_text} | {sentences[index].text[:110]}")
+            predicted = {}
+            for _, stance in held:
+                found = attributions[index].source_of(stance_index[stance])
+                predicted[stance] = (found.speaker if found else schema.voice, found.text if found else "-")
+            row.update(positions=len(held), speaker_right=sum(sp == predicted[st][0] for sp, st in held))
+            if errors and any(sp != predicted[st][0] for sp, st in held):
+                gold_text = "; ".join(f"{st} {sp} <{mention}>" for (sp, st), mention in held.items())
+                guess = "; ".join(f"{st} {sp} <{text}>" for st, (sp, text) in predicted.items())
+                print(f"  {aid}#{index}: predicted {guess} gold {gold_text} | {sentences[index].text[:110]}")
         for key in ((group, language), (group, "all")):
             counts.setdefault(key, Counter()).update(row)
     return counts

@@ -9,11 +9,15 @@ The parts, and what each uses:
 - Quotes (:mod:`stance.quotes`): a one-pass scanner over “ ” « » " ' ‘ ’. A quote is attributed as a
   whole: every sentence of a quote over several sentences gets the cue nearest to the quote, wherever
   it sits (before it, inside it as an incise « , a-t-il ajouté, », or after its last sentence). A quote
-  that opens its sentence with no cue continues the last source (a new paragraph of the same speaker).
+  that opens its sentence with no cue continues the last source (a new paragraph of the same speaker);
+  one inside its sentence with no cue is the words of the sentence's named subject (« ByteDance espère
+  « ... » »).
 - Reporting cues (:mod:`stance.cues`): regexes for reporting verbs, "according to" / « selon »,
   passives and participles in English and French; a sentence that closes on an attribution after a
   comma is reported by it ("Beijing rejected the charge, the Global Times wrote."). A headline with a
-  colon names its source before the colon ("Beijing: the ban is bullying").
+  colon names its source before the colon ("Beijing: the ban is bullying"). A sentence whose later cue
+  names another holder after a clause break ("X accuses ..., a charge Y rejects") gives each stance the
+  holder of the clause holding its first cue word from the schema (:attr:`Attribution.by_stance`).
 - Mentions (:mod:`stance.mentions`): a token grammar for the noun phrase next to a cue.
 - References (:mod:`stance.references` says which earlier source fits which reference): "he", « elle »,
   "the spokeswoman", "the company", « le groupe » resolve to the most recent compatible source before
@@ -42,12 +46,15 @@ measured error class needs it.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from .aliases import SpeakerAliases
 from .cues import AND, BOILERPLATE, CUES, INVERTED_PRONOUN, MASK, NEGATIONS, RELATIVES, SKIP
+from .features import cue_patterns
 from .mentions import (
     COMPANY_NOUNS,
     DEFINITE,
@@ -120,11 +127,26 @@ class Attribution:
     quoted: bool = False
     #: The source mention lies in an earlier sentence (a continued quote, a pronoun, "the spokeswoman").
     carried: bool = False
+    #: When the sentence reports two holders ("X accuses ..., which Y denies"), the source of each schema
+    #: stance's position, in schema order; empty when one source holds the whole sentence.
+    by_stance: tuple[Source | None, ...] = ()
+
+    def source_of(self, stance: int) -> Source | None:
+        """The source of the position on the schema's ``stance``-th stance."""
+        return self.by_stance[stance] if self.by_stance else self.source
+
+    @property
+    def sources(self) -> tuple[Source, ...]:
+        """Every holder the sentence reports, its main source first."""
+        return tuple(dict.fromkeys(s for s in (self.source, *self.by_stance) if s is not None))
 
 
 _EDGE = f",{MASK}»”\"’'"
 _DASHES = frozenset("—–-")
-_RELATIVE = re.compile(r",\s*(?:who|which|qui|dont)\b")
+_RELATIVE = re.compile(r",\s*(?:who|which|qui|que|qu['’]|dont)(?!\w)")
+#: Where a second holder's clause may begin: a comma, a semicolon, a dash, or a contrasting conjunction.
+_ACCORDING = re.compile(r"(?i)according|selon|d['’]après|aux\s+yeux")
+_CLAUSE_BREAK = re.compile(r"[,;—–]\s*|\b(?:while|whereas|but|alors\s+que|tandis\s+que|mais)\s+")
 #: A headline source is at most this many tokens before the colon ("Beijing:", « Le ministre indien : »).
 _HEADLINE_TOKENS = 6
 
@@ -158,6 +180,7 @@ class _Reader:
         self.patterns = [CUES[language]] if language in CUES else list(CUES.values())
         self.speakers = SpeakerAliases(schema)
         self.other = schema.other
+        self.stance_cues = cue_patterns(schema)
         self.seen: list[Known] = []
         #: The cues and mentions of the last sentence a quote was attributed in, by sentence index.
         self.around: dict[int, list[tuple[re.Match[str], tuple[int, int] | None]]] = {}
@@ -175,7 +198,8 @@ class _Reader:
             while stop < len(self.quotes) and self.quotes[stop].start < sentence.end:
                 stop += 1
             touching = range(first, stop)
-            source = None
+            source: Source | None = None
+            by_stance: tuple[Source | None, ...] = ()
             for k in touching:
                 if k not in cache:
                     cache[k] = self._quote_source(self.quotes[k], sentences, index)
@@ -183,9 +207,11 @@ class _Reader:
             opens = touching and self.quotes[touching[0]].start <= sentence.start
             if opens and source is None and index - last_index <= CARRY_SENTENCES:
                 source = last  # a quote that opens its sentence continues the last speaker
+            elif touching and not opens and source is None and (topic := self._topic(sentence)):
+                source = self._resolve(*topic)  # « ByteDance espère fournir « ... » »: the subject's words
             elif not touching:
                 topic = self._topic(sentence)
-                source = self._sentence_source(sentence)
+                source, by_stance = self._sentence_source(sentence)
                 if topic and not (source and source.start < topic[1] and topic[0] < source.end):
                     self._resolve(*topic)
                     if source:
@@ -193,15 +219,16 @@ class _Reader:
             if source is not None:
                 last, last_index = source, index
             carried = source is not None and source.start < sentence.start
-            result.append(Attribution(source=source, quoted=bool(touching), carried=carried))
+            result.append(Attribution(source, quoted=bool(touching), carried=carried, by_stance=by_stance))
         return result
 
     def _cues(self, lo: int, hi: int, text: str) -> list[re.Match[str]]:
         return sorted((m for p in self.patterns for m in p.finditer(text, lo, hi)), key=lambda m: m.start())
 
-    def _sentence_source(self, sentence: Sentence) -> Source | None:
+    def _sentence_source(self, sentence: Sentence) -> tuple[Source | None, tuple[Source | None, ...]]:
         """The first cue's mention, unless the sentence closes on an attribution after a comma, which
-        reports all of it ("Beijing rejected the charge, the Global Times wrote."); else a headline's."""
+        reports all of it ("Beijing rejected the charge, the Global Times wrote."); else a headline's.
+        Second, the source of each stance when the sentence holds clauses of two holders."""
         lo, hi = sentence.start, sentence.end
         found = [(cue, span) for cue in self._cues(lo, hi, self.masked)
                  if (span := self._mention(cue, lo, hi, self.masked))]
@@ -209,9 +236,35 @@ class _Reader:
             cue, span = found[-1]
             closing = self.masked[lo:min(cue.start(), span[0])].rstrip().endswith(",") \
                 and "," not in self.masked[max(cue.end(), span[1]):hi]
-            return self._resolve(*(span if closing else found[0][1]))
+            if closing:
+                return self._resolve(*span), ()
+            return self._clauses(found, sentence)
         span = self._headline(sentence)
-        return self._resolve(*span) if span else None
+        return (self._resolve(*span) if span else None), ()
+
+    def _clauses(self, found: list[tuple[re.Match[str], tuple[int, int]]],
+                 sentence: Sentence) -> tuple[Source, tuple[Source | None, ...]]:
+        """The first cue's source, and each stance's when later cues name other holders ("X accuses
+        ..., which Y denies", « Huawei, que Washington soupçonne ..., a toujours nié »): each holder's
+        clause runs from the last clause break before its cue (a comma, « alors que », "while") to the
+        next, and a stance belongs to the clause of its first cue word. A participle (", saying") or a
+        verb with no break before it ("wrote that ... the threat it described") continues its clause."""
+        starts, spans = [sentence.start], [found[0][1]]
+        for (previous, _), (cue, span) in pairwise(found):
+            breaks = [m.end() for m in _CLAUSE_BREAK.finditer(self.masked, previous.end(), cue.start())]
+            if not breaks or cue.lastgroup == "participle" or span in spans or _ACCORDING.match(cue.group()):
+                continue  # "according to X" at the end reports the whole sentence, not a clause
+            starts.append(breaks[-1])
+            spans.append(span)
+        sources = [self._resolve(*span) for span in spans]
+        source = self._remember(sources[0])  # the first holder stays the most recent source
+        if all(other == source for other in sources[1:]):
+            return source, ()
+        by_stance = []
+        for pattern in self.stance_cues:
+            first = pattern.search(self.text, sentence.start, sentence.end) if pattern is not None else None
+            by_stance.append(source if first is None else sources[bisect_right(starts, first.start()) - 1])
+        return source, tuple(by_stance)
 
     def _quote_source(self, quote: Quote, sentences: Sequence[Sentence], index: int) -> Source | None:
         """The source of a whole quote: the cue nearest to it in the sentences it touches, outside any
@@ -246,6 +299,10 @@ class _Reader:
         span = self._phrase(cue, lo, hi, text, incise)
         if span is None:
             return None
+        clause = _RELATIVE.search(text, span[0], span[1])
+        if clause and span[0] < clause.start() and cue.start() > clause.start():
+            # "Huawei, which Washington suspects of ..., has denied": the holder is before "which"
+            span = (span[0], span[0] + len(text[span[0]:clause.start()].rstrip()))
         verb = next((c for c in self._cues(span[0] + 1, hi, text) if c.lastgroup == "verb" and c.start() < span[1]), None)
         if verb:
             kept = [t for t in tokens(text, span[0], verb.start()) if t.word]

@@ -12,7 +12,7 @@ Each cue is a regex match whose named group says where its source is:
 
 Verbs that also report plain facts ("Oracle has maintained close ties", "China has added rules") count
 only before "that" or at the end of a clause; French verbs of saying in the present count only before
-« que », a colon, a quote or an infinitive (« dit avoir reçu »), or as an incise after a comma.
+« que », a colon, a quote or an auxiliary infinitive (« dit avoir reçu », « affirme vouloir »), or as an incise after a comma.
 English verbs are matched in lowercase only, so a capitalised name is never taken for a verb.
 """
 
@@ -99,7 +99,7 @@ CUES = {lang: re.compile(pattern) for lang, pattern in {
     "fr": (rf"(?P<inverted>\b(?:(?:a|ont|avait|avaient|aurait)-t?-?(?:il|elle|ils|elles)\s+{_FR_ADVERBS}"
            rf"(?:{_FR_PARTICIPLES_PAST}|{_FR_INCISE_ONLY})|(?:{_FR_SAY}|{_FR_STANCE})-(?:t-)?(?:il|elle|ils|elles))\b)"
            rf"|(?P<verb>\b(?:a|ont|avait|avaient|aurait|auraient|aura)\s+{_FR_ADVERBS}(?:{_FR_PARTICIPLES_PAST})\b"
-           rf"|\b(?:{_FR_SAY})(?=\s*{_FR_ADVERBS}(?:que\b|qu['’]|:|«|“|(?:n['’])?avoir\b|être\b|ne\b))"
+           rf"|\b(?:{_FR_SAY})(?=\s*{_FR_ADVERBS}(?:que\b|qu['’]|:|«|“|(?:n['’])?(?:avoir|être|vouloir|pouvoir|devoir)\b|ne\b))"
            rf"|(?:(?<=[,»”\"{MASK}])|(?<=[,»”\"{MASK}]\s))(?:{_FR_SAY}|(?:a|avait|ont|avaient)\s+(?:{_FR_INCISE_ONLY}))\b(?!-)"
            rf"|\b(?:{_FR_STANCE})\b(?!-)|\bs['’]est\s+(?:dite?|déclarée?|félicitée?|inquiétée?|indignée?|montrée?)\b)"
            rf"|(?P<by>\b(?:{_FR_PASSIVES})e?s?(?:\s+[^\s,.;:]+){{0,4}}?\s+par\s+|(?i:\bselon\s+"

@@ -72,3 +72,16 @@ def attribution_matrix(attributions: Sequence[Attribution], schema: Schema) -> n
         out[row, width + 1] = float(attribution.quoted)
         out[row, width + 2] = float(attribution.carried)
     return out
+
+
+def holder_matrix(attributions: Sequence[Attribution], schema: Schema) -> np.ndarray:
+    """``(n, stances, speakers)``: per sentence and stance, 1 at the speaker of the source the attribution
+    gives that stance's position (a sentence may report two holders); zeros where it names none."""
+    index = {name: i for i, name in enumerate(schema.speaker_names)}
+    out = np.zeros((len(attributions), len(schema.stances), len(index)), dtype=np.float32)
+    for row, attribution in enumerate(attributions):
+        for stance in range(len(schema.stances)):
+            source = attribution.source_of(stance)
+            if source is not None and source.speaker in index:
+                out[row, stance, index[source.speaker]] = 1.0
+    return out

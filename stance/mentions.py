@@ -83,6 +83,8 @@ INSTITUTION_NOUNS = word_set(
 COMPANY_NOUNS = word_set("company firm group corporation giant entreprise société groupe firme géant")
 NOUNS = PERSON_NOUNS | INSTITUTION_NOUNS | COMPANY_NOUNS
 #: What a source issues: "the statement" or « le communiqué » stands for whoever issued it last.
+#: What a holder answers ("a charge Tencent rejected", « une accusation que Pékin dément »).
+CLAIMS = word_set("charge claim accusation allegation argument assertion allégation affirmation thèse")
 DOCUMENTS = word_set("statement editorial letter filing communiqué éditorial lettre courrier")
 
 _UPPER = "A-ZÀ-ÖØ-Þ"
@@ -175,6 +177,8 @@ def before(toks: list[Token]) -> tuple[int, int] | None:
     j = len(toks)
     i = j
     while i > 0 and i > j - MAX_WORDS:
+        if i < j and toks[i].capitalised and is_noun(toks[i - 1], CLAIMS):
+            break  # "a charge Tencent rejected": the holder is the name after the claim
         if toks[i - 1].lead in _CONTRACTED and i > 1 and toks[i - 2].word and not _stops(toks[i - 2]):
             i -= 1  # « ministère indien des Affaires étrangères »: "des" is "de les" here, not an article
         elif toks[i - 1].lead in DETERMINERS:  # opens the mention, unless a link or "and" comes before it
@@ -196,11 +200,15 @@ def after(toks: list[Token], clause: bool = False, subject: bool = False) -> tup
     With ``clause``, the mention must end its clause, as an inverted subject does (", said Mr Smith.",
     « , a déclaré le ministre lors de ... »), not run into a verb (", said the arrangement looked").
     With ``subject`` (the phrase opening a sentence), two unknown lowercase words in a row end it, since
-    the second is most likely the verb (« Le décret interdit ... », "The ban took effect")."""
+    the second is most likely the verb (« Le décret interdit ... », "The ban took effect"), or the first
+    when a name comes before them (« ByteDance veut expliquer »)."""
     j = 0
     while j < len(toks) and j < MAX_WORDS and _through(toks, j, _LINKS):
         if subject and j > 1 and _plain(toks[j]) and _plain(toks[j - 1]) and not is_noun(toks[j - 1], NOUNS):
             break
+        if subject and j == 1 and toks[0].capitalised and _plain(toks[j]) and not is_noun(toks[j], NOUNS) \
+                and j + 1 < len(toks) and _plain(toks[j + 1]):
+            break  # « ByteDance veut expliquer »: after an opening name, a word before another is its verb
         j += 1
     if not j:
         return None

@@ -20,7 +20,7 @@ from .calibration import Calibration
 from .config import TrainConfig
 from .device import native_bfloat16
 from .errors import UsageError
-from .features import alias_patterns, attribution_matrix, cue_patterns, matches
+from .features import alias_patterns, attribution_matrix, cue_patterns, holder_matrix, matches
 from .net import StanceNet
 from .predict import Document, TaggedArticle, tag_documents
 from .records import Sentence, TaggedSentence
@@ -100,8 +100,10 @@ class StanceTagger:
         """Who speaks in each sentence, read over the whole article (see :mod:`stance.attribution`)."""
         return attribute(text, sentences, self.schema, language)
 
-    def extras(self, texts: Sequence[str], attributions: Sequence[Attribution] | None) -> tuple[torch.Tensor, torch.Tensor]:
-        """The heads' extra features; sentences without an article are attributed on their own."""
+    def extras(self, texts: Sequence[str],
+               attributions: Sequence[Attribution] | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The heads' extra features (stance head, speaker head, holder per stance); sentences without
+        an article are attributed on their own."""
         if attributions is None:
             attributions = [attribute(t, [Sentence(0, len(t), t)], self.schema)[0] for t in texts]
         blocks: dict[str, list[np.ndarray]] = {"stance": [], "speaker": []}
@@ -115,7 +117,9 @@ class StanceTagger:
             blocks["speaker"].append(matrix)
         empty = np.zeros((len(texts), 0), np.float32)
         stance, speaker = (torch.from_numpy(np.concatenate(blocks[k] or [empty], axis=1)) for k in ("stance", "speaker"))
-        return stance, speaker
+        holders = holder_matrix(attributions, self.schema) if self.config.attribution else \
+            np.zeros((len(texts), len(self.stances), len(self.speakers)), np.float32)
+        return stance, speaker, torch.from_numpy(holders)
 
     def embed(self, token_ids: Sequence[Sequence[int]], batch_size: int | None = None) -> torch.Tensor:
         """Pooled sentence vectors, computed in length-sorted batches with dynamic padding."""
@@ -155,9 +159,9 @@ class StanceTagger:
     def predict_pooled(self, pooled: torch.Tensor, texts: Sequence[str], attributions: Sequence[Attribution] | None,
                        calibrated: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`predict_all` from sentence vectors already computed (training reuses them)."""
-        stance_extra, speaker_extra = self.extras(texts, attributions)
+        extras = self.extras(texts, attributions)
         with torch.inference_mode():
-            stance_logits, speaker_logits = self.net.heads(*(t.to(self.device) for t in (pooled, stance_extra, speaker_extra)))
+            stance_logits, speaker_logits = self.net.heads(*(t.to(self.device) for t in (pooled, *extras)))
             stance = torch.sigmoid(stance_logits).cpu().numpy()
             speakers = torch.softmax(speaker_logits, dim=-1).cpu().numpy()
         if self.tfidf is not None:

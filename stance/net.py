@@ -1,7 +1,8 @@
 """The network: a pretrained encoder, mean pooling, a multi-label stance head and a speaker head.
 
 The speaker head predicts, for every stance, who holds it (a softmax over the schema's speakers),
-so one sentence can carry an accusation by one stakeholder and its denial by another.
+so one sentence can carry an accusation by one stakeholder and its denial by another; a learned weight
+per stance adds the speaker of the holder the attribution gives that stance to its logits.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ class StanceNet(nn.Module):
     named, attribution), so who *says* a sentence can outweigh who it *mentions*."""
 
     def __init__(self, encoder: nn.Module, n_stances: int, n_speakers: int, dropout: float,
-                 stance_extra: int = 0, speaker_extra: int = 0, stance_hidden: int = 0) -> None:
+                 stance_extra: int = 0, speaker_extra: int = 0, stance_hidden: int = 0, holder_weight: float | None = None) -> None:
         super().__init__()
         hidden = self.hidden_size = int(cast(Any, encoder).config.hidden_size)
         self.encoder = encoder
@@ -34,6 +35,9 @@ class StanceNet(nn.Module):
             nn.Linear(width, n_stances) if stance_hidden == 0 else
             nn.Sequential(nn.Linear(width, stance_hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(stance_hidden, n_stances)))
         self.speaker_head = nn.Linear(hidden + speaker_extra, n_stances * n_speakers)
+        #: Per stance, how far the attributed holder's speaker is preferred: the attribution is the main
+        #: evidence of who holds a position, the sentence vector and the mentions refine it.
+        self.holder_weight = None if holder_weight is None else nn.Parameter(torch.full((n_stances,), holder_weight))
 
     def embed(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """Mean of the last hidden states over real tokens: the pooling e5 was trained with."""
@@ -42,15 +46,20 @@ class StanceNet(nn.Module):
         pooled: torch.Tensor = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
         return pooled
 
-    def heads(self, pooled: torch.Tensor, stance_extra: torch.Tensor,
-              speaker_extra: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def heads(self, pooled: torch.Tensor, stance_extra: torch.Tensor, speaker_extra: torch.Tensor,
+              holders: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Stance logits ``(n, S)`` and speaker logits ``(n, S, K)``; ``holders`` is the attribution's
+        speaker per stance (:func:`stance.features.holder_matrix`)."""
         pooled = self.dropout(pooled)
         stance_logits = self.stance_head(torch.cat([pooled, stance_extra], dim=-1))
-        speaker_logits = self.speaker_head(torch.cat([pooled, speaker_extra], dim=-1))
-        return stance_logits, speaker_logits.view(-1, self.n_stances, self.n_speakers)
+        speaker_logits = self.speaker_head(torch.cat([pooled, speaker_extra], dim=-1)).view(-1, self.n_stances, self.n_speakers)
+        if self.holder_weight is not None:
+            speaker_logits = speaker_logits + self.holder_weight[:, None] * holders
+        return stance_logits, speaker_logits
 
     def head_parameters(self) -> list[nn.Parameter]:
-        return [*self.stance_head.parameters(), *self.speaker_head.parameters()]
+        extra = [] if self.holder_weight is None else [self.holder_weight]
+        return [*self.stance_head.parameters(), *self.speaker_head.parameters(), *extra]
 
     def trained_parameter_names(self, trainable_layers: int) -> list[str]:
         """Names of the tensors training changes, i.e. what a model directory must store."""
@@ -72,7 +81,8 @@ def build_net(encoder: nn.Module, schema: Schema, config: TrainConfig) -> Stance
     """Heads sized for this schema and config on an encoder, initialised under the current seed."""
     stance_extra, speaker_extra = feature_widths(schema, config)
     return StanceNet(encoder, len(schema.stances), len(schema.speakers), config.dropout,
-                     stance_extra, speaker_extra, config.stance_hidden)
+                     stance_extra, speaker_extra, config.stance_hidden,
+                     holder_weight=config.holder_weight if config.attribution else None)
 
 
 def encoder_layers(encoder: nn.Module) -> nn.ModuleList | None:

@@ -170,12 +170,16 @@ def held_positions(probs: np.ndarray, speaker_probs: np.ndarray,
     return [(int(s), int(np.argmax(speaker_probs[s])), float(probs[s])) for s in held]
 
 
-def position_source(attribution: Attribution | None, speaker: str) -> Mention | None:
-    """The mention a position is reported from: the sentence's attributed source when it names the
-    position's speaker; ``None`` otherwise (the article's own voice, or a speaker the model took from
-    elsewhere than the attribution), so a row never shows a source for someone else's position."""
-    source = attribution.source if attribution is not None else None
-    return Mention(source.start, source.end, source.text) if source is not None and source.speaker == speaker else None
+def position_source(attribution: Attribution | None, stance: int, speaker: str) -> Mention | None:
+    """The mention a position is reported from: the source the attribution gives the position's
+    stance, else another holder the sentence reports, when it names the position's speaker; ``None``
+    otherwise (the article's own voice, or a speaker the model took from elsewhere than the
+    attribution), so a row never shows a source for someone else's position."""
+    if attribution is None:
+        return None
+    candidates = (attribution.source_of(stance), *attribution.sources)
+    source = next((s for s in candidates if s is not None and s.speaker == speaker), None)
+    return None if source is None else Mention(source.start, source.end, source.text)
 
 
 def sentence_rows(article: str, sentences: list[Sentence], stance_probs: np.ndarray, speaker_probs: np.ndarray,
@@ -189,7 +193,7 @@ def sentence_rows(article: str, sentences: list[Sentence], stance_probs: np.ndar
     rows = []
     for offset, (sentence, probs, speaker) in enumerate(zip(sentences, stance_probs, speaker_probs)):
         attribution = attributions[offset] if attributions is not None else None
-        positions = tuple(Reported(speakers[k], stances[s], round(p, 4), position_source(attribution, speakers[k]))
+        positions = tuple(Reported(speakers[k], stances[s], round(p, 4), position_source(attribution, s, speakers[k]))
                           for s, k, p in held_positions(probs, speaker, threshold))
         top = positions[0] if positions else Reported("", none, round(1.0 - float(probs.max(initial=0.0)), 4))
         rows.append(TaggedSentence(sentence.start, sentence.end, sentence.text, article, first_index + offset,

@@ -3,9 +3,10 @@
 One definition, shared by ``stance evaluate`` and ``benchmarks/attribution_accuracy.py``. Only spans
 record a source (the development set does), so only sentences holding a gold position are scored:
 
-- a sentence's predicted source (the attribution's, or none) is **right** when it overlaps a gold
-  source mention of that sentence; precision is over the sentences given a source;
-- a gold mention is **found** when its sentence's predicted source overlaps it; recall is over the
+- each source the attribution names in a sentence (one, or one per holder when the sentence reports
+  two) is **right** when it overlaps a gold source mention of that sentence; precision is over the
+  sources named;
+- a gold mention is **found** when a source named in its sentence overlaps it; recall is over the
   distinct gold mentions of each sentence (a sentence with two positions from two holders has two).
 
 Overlap, not exact offsets, because annotators and rules disagree on a mention's edges ("Zhao Lijian"
@@ -70,9 +71,10 @@ def count_sources(sentences: Sequence[Sentence], spans: Iterable[Span],
     """Source counts of one article's sentences against its spans."""
     counts = SourceCounts()
     for index, mentions in gold_mentions(sentences, spans).items():
-        found = attributions[index].source
-        hits = sum(_overlaps(Sentence(found.start, found.end, found.text), m) for m in mentions) if found else 0
-        counts.add(SourceCounts(predicted=int(found is not None), right=int(hits > 0), gold=len(mentions), found=hits))
+        predicted = [Sentence(s.start, s.end, s.text) for s in attributions[index].sources]
+        right = sum(any(_overlaps(p, m) for m in mentions) for p in predicted)
+        found = sum(any(_overlaps(p, m) for p in predicted) for m in mentions)
+        counts.add(SourceCounts(predicted=len(predicted), right=right, gold=len(mentions), found=found))
     return counts
 
 

@@ -165,7 +165,7 @@ def _finetune(tagger: StanceTagger, data: TrainingSet, token_ids: list[list[int]
 
 
 def _run(tagger: StanceTagger, data: TrainingSet, epochs: int, optimizer: torch.optim.Optimizer, counter: _Counter,
-         pooled_of: Callable[[torch.Tensor], torch.Tensor], extras: tuple[torch.Tensor, torch.Tensor]) -> None:
+         pooled_of: Callable[[torch.Tensor], torch.Tensor], extras: tuple[torch.Tensor, ...]) -> None:
     net, config, device = tagger.net, tagger.config, tagger.device
     stance_targets, speaker_targets = (torch.from_numpy(a).to(device) for a in label_arrays(data.labels, tagger.schema))
     positives = stance_targets.sum(0)
@@ -176,7 +176,7 @@ def _run(tagger: StanceTagger, data: TrainingSet, epochs: int, optimizer: torch.
         order = torch.randperm(len(data.texts), generator=generator)
         for first in range(0, len(order), config.batch_size):
             batch = order[first:first + config.batch_size]
-            stance_logits, speaker_logits = net.heads(*(t.to(device) for t in (pooled_of(batch), extras[0][batch], extras[1][batch])))
+            stance_logits, speaker_logits = net.heads(*(t.to(device) for t in (pooled_of(batch), *(e[batch] for e in extras))))
             batch = batch.to(device)
             loss = stance_loss(stance_logits, stance_targets[batch]) + _speaker_loss(speaker_logits, speaker_targets[batch])
             optimizer.zero_grad()

@@ -182,8 +182,7 @@ def test_headline_with_a_colon_fr():
     ("Beijing has repeatedly rejected the charge, the Global Times wrote.", "the Global Times",
      "chinese_government"),
     ("The ban has nothing to do with security, according to The Washington Post.", "The Washington Post", "other"),
-    ("TikTok, which has 100 million American users, said it would sue.",
-     "TikTok, which has 100 million American users", "bytedance_tiktok"),
+    ("TikTok, which has 100 million American users, said it would sue.", "TikTok", "bytedance_tiktok"),
 ])
 def test_reported_speech_en(text, words, speaker):
     [only] = attributions(text, "en")
@@ -326,3 +325,63 @@ def test_without_a_catch_all_an_unknown_source_has_no_speaker():
     text = "Canada's industry minister said the app was a risk."
     [only] = attribute(text, split_sentences(text), schema, "en")
     assert only.source == mention(text, "Canada's industry minister", None)
+
+
+# Two holders in one sentence: each stance's position gets the source of the clause holding its cue words.
+
+STANCES = {name: i for i, name in enumerate(SCHEMA.stance_names)}
+
+
+def holders(attribution: Attribution) -> dict[str, str | None]:
+    return {name: (s.text if (s := attribution.source_of(i)) else None) for name, i in STANCES.items()}
+
+
+@pytest.mark.parametrize("text, language, accuser, denier", [
+    ("The Commerce Department says the app lets Beijing spy on Americans, a charge TikTok has always rejected.",
+     "en", ("The Commerce Department", "trump_administration"), ("TikTok", "bytedance_tiktok")),
+    ("Washington accuse l'application d'espionner ses utilisateurs, ce que Pékin dément.",
+     "fr", ("Washington", "trump_administration"), ("Pékin", "chinese_government")),
+    ("Huawei, que Washington soupçonne d'espionnage, a toujours nié ces accusations.",
+     "fr", ("Washington", "trump_administration"), ("Huawei", "other")),
+])
+def test_an_accusation_and_its_denial_by_two_holders(text, language, accuser, denier):
+    [only] = attributions(text, language)
+    accusing, denying = mention(text, *accuser), mention(text, *denier)
+    assert only.source_of(STANCES["national_security"]) == accusing
+    assert only.source_of(STANCES["denial"]) == denying
+    assert set(only.sources) == {accusing, denying}
+
+
+def test_a_contrast_names_a_second_holder_en():
+    text = "New Delhi says the apps threaten its sovereignty, while Beijing calls the ban a political move."
+    [only] = attributions(text, "en")
+    assert holders(only) == {"national_security": "New Delhi", "denial": "New Delhi", "political_motive": "Beijing"}
+    assert only.source_of(STANCES["political_motive"]) == mention(text, "Beijing", "chinese_government")
+
+
+@pytest.mark.parametrize("text, language", [
+    ("TikTok rejected the charge and said the ban was political, according to Reuters.", "en"),
+    ("TikTok denied the accusations, saying the ban was political.", "en"),
+    ("The judge wrote that the government had not shown the security threat it described.", "en"),
+    ("Pékin dénonce une décision politique, selon le Global Times.", "fr"),
+])
+def test_one_holder_when_the_later_cue_opens_no_clause(text, language):
+    """"According to" reports the whole sentence, a participle continues its clause, and a verb with no
+    clause break before it ("the threat it described") is part of the first holder's words."""
+    [only] = attributions(text, language)
+    assert only.by_stance == ()
+
+
+def test_a_partial_quote_is_its_subject_s_words_and_the_next_quote_continues_it_fr():
+    text = ("Avec ce nouveau site, ByteDance veut expliquer « ce que l'application stocke vraiment ». "
+            "« Les rumeurs se multiplient. TikTok n'a jamais transmis de données à Pékin. »")
+    first, second, third = attributions(text, "fr")
+    bytedance = mention(text, "ByteDance", "bytedance_tiktok")
+    assert first == Attribution(bytedance, quoted=True)
+    assert second == third == Attribution(bytedance, quoted=True, carried=True)
+
+
+def test_an_imperfect_verb_of_saying_before_an_infinitive_fr():
+    text = "Alors que Microsoft affirmait vouloir « renforcer la sécurité », TikTok a préféré Oracle."
+    [only] = attributions(text, "fr")
+    assert only.source == mention(text, "Microsoft", "microsoft")

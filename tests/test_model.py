@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 from conftest import ANNOTATIONS
 
+from stance.attribution import Attribution
 from stance.bundle import WEIGHTS_NAME
 from stance.config import TrainConfig
 from stance.errors import ModelError
 from stance.model import StanceTagger
-from stance.records import Position
+from stance.records import Position, Sentence
 from stance.schema import Schema
 from stance.training import TrainingSet, fit_tagger
 
@@ -47,9 +48,27 @@ def test_same_seed_same_predictions_and_round_trip(base_encoder, schema, tmp_pat
     first.save_pretrained(tmp_path)
     restored = StanceTagger.from_pretrained(tmp_path)
     np.testing.assert_allclose(restored.predict_all(TEXTS)[0], probs, atol=1e-6)
+    np.testing.assert_allclose(restored.predict_all(TEXTS)[1], speakers, atol=1e-6)
     assert restored.config == config and restored.schema == schema
     # Only what training changed is stored: the heads, not the 250k-token embedding matrix.
     assert (tmp_path / WEIGHTS_NAME).stat().st_size < 1_000_000  # the encoder alone is 470 MB
+
+
+def test_each_stance_leans_to_the_holder_the_attribution_gives_it(base_encoder, schema):
+    """"X says ..., a charge Y has rejected": the political-motive position is read from X's clause
+    and the denial from Y's, and the speaker head raises each holder for its own stance only."""
+    config = TrainConfig(epochs=40, seed=3, calibration_folds=0)
+    tagger = fit_tagger(TrainingSet.from_texts(TEXTS, LABELS, schema), schema, config)
+    text = "Beijing says the ban is a political manoeuvre, a charge Washington has always rejected."
+    attributions = tagger.attribute(text, [Sentence(0, len(text), text)], "en")
+    political_motive, denial = (schema.stance_names.index(n) for n in ("political_motive", "denial"))
+    beijing, washington = (schema.speaker_names.index(n) for n in ("chinese_government", "trump_administration"))
+    holders = tagger.extras([text], attributions)[2].numpy()
+    assert holders[0, political_motive].argmax() == beijing and holders[0, denial].argmax() == washington
+    speakers = tagger.predict_all([text], attributions)[1]
+    unattributed = tagger.predict_all([text], [Attribution(None)])[1]
+    assert speakers[0, denial, washington] > 10 * unattributed[0, denial, washington]
+    assert speakers[0, political_motive, beijing] > unattributed[0, political_motive, beijing]
 
 
 def test_fine_tuning_top_layers_stores_only_those_layers(base_encoder, schema, tmp_path):

@@ -47,3 +47,14 @@ def test_no_recorded_source_gives_no_figures_and_no_column():
     rows = table_rows({"model": {**result, "source": sourced}, "tfidf": result}, ["s"])
     column = rows[0].index("source P/R/F1")
     assert [row[column] for row in rows[1:]] == ["0.90/0.80/0.85", ""]
+
+
+def test_a_sentence_with_two_holders_finds_both_mentions():
+    text = "Washington accuses the app of spying on Americans, a charge TikTok has always rejected."
+    sentences = split_sentences(text)
+    spans = [Span("a", 0, 49, text[:49], "trump_administration", "national_security",
+                  source=Mention(0, 10, "Washington")),
+             Span("a", 51, len(text) - 1, text[51:-1], "bytedance_tiktok", "denial",
+                  source=Mention(text.index("TikTok"), text.index("TikTok") + 6, "TikTok"))]
+    counts = count_sources(sentences, spans, attribute(text, sentences, SCHEMA, "en"))
+    assert counts == SourceCounts(predicted=2, right=2, gold=2, found=2)
