@@ -37,6 +37,7 @@ RECIPES: dict[str, dict] = {
         "stance_cues": False, "attribution": False, "stance_hidden": 0, "tfidf_weight": 0.0, "calibration_folds": 0},
     "without cue words": {"stance_cues": False},
     "without attribution": {"attribution": False},
+    "holder weight starting at 0 (learned)": {"holder_weight": 0.0},
     "linear stance head": {"stance_hidden": 0},
     "without the TF-IDF blend": {"tfidf_weight": 0.0},
     "without calibration (threshold 0.5)": {"calibration_folds": 0},

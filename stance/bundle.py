@@ -89,7 +89,10 @@ def load(directory: str | Path) -> Parts:
 
     directory = Path(directory)
     check_model_dir(directory)
-    config = TrainConfig.from_dict(_read_json(directory / CONFIG_NAME), str(directory / CONFIG_NAME))
+    stored = _read_json(directory / CONFIG_NAME)
+    if isinstance(stored, dict):
+        stored.setdefault("holder_weight", None)  # saved before holder weights existed: loads as it was trained
+    config = TrainConfig.from_dict(stored, str(directory / CONFIG_NAME))
     schema = Schema.from_dict(_read_json(directory / SCHEMA_NAME), str(directory / SCHEMA_NAME))
     info = _read_json(directory / ENCODER_INFO_NAME)
     tfidf = load_baseline(directory / TFIDF_DIR) if config.tfidf_weight > 0 else None

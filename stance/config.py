@@ -46,7 +46,8 @@ class TrainConfig:
     attribution: bool = True
     #: Where the speaker head's weight on the attribution's holder of each stance starts (learned from
     #: there): the attribution is the main evidence of who holds a position, mentions refine it.
-    holder_weight: float = 5.0
+    #: ``None``: no such weight (models saved before it existed).
+    holder_weight: float | None = 5.0
     #: Width of the stance head's hidden layer (0: a linear head on the features).
     stance_hidden: int = 256
     #: Weight of the TF-IDF baseline's stance probabilities in the model's (0: the network alone).
@@ -116,7 +117,8 @@ class TrainConfig:
             (self.weight_decay >= 0, f"weight_decay = {self.weight_decay} must be 0 or more"),
             (0.0 <= self.dropout < 1.0, f"dropout = {self.dropout} must be in [0, 1)"),
             (self.class_balance >= 0, f"class_balance = {self.class_balance} must be 0 or more"),
-            (self.holder_weight >= 0, f"holder_weight = {self.holder_weight} must be 0 or more"),
+            (self.holder_weight is None or self.holder_weight >= 0,
+             f"holder_weight = {self.holder_weight} must be 0 or more (or null for none)"),
             (self.stance_hidden >= 0, f"stance_hidden = {self.stance_hidden} must be 0 or more"),
             (0.0 <= self.tfidf_weight < 1.0, f"tfidf_weight = {self.tfidf_weight} must be in [0, 1)"),
             (self.calibration_folds == 0 or self.calibration_folds >= 2,

@@ -102,6 +102,29 @@ def test_base_encoder_mismatch_is_refused(trained_model, tmp_path):
         StanceTagger.from_pretrained(copy)
 
 
+def test_a_model_saved_before_holder_weights_loads_as_it_was_trained(trained_model, tmp_path):
+    """A model folder from before ``holder_weight`` existed (no such setting, no such tensor) still
+    loads, and predicts as its network did: with no holder term in the speaker logits."""
+    import json
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    copy = tmp_path / "model"
+    shutil.copytree(trained_model, copy)
+    config = json.loads((copy / "training_config.json").read_text())
+    del config["holder_weight"]
+    (copy / "training_config.json").write_text(json.dumps(config))
+    tensors = load_file(str(copy / WEIGHTS_NAME))
+    del tensors["holder_weight"]
+    save_file(tensors, str(copy / WEIGHTS_NAME))
+    old = StanceTagger.from_pretrained(copy)
+    assert old.config.holder_weight is None and old.net.holder_weight is None
+    current = StanceTagger.from_pretrained(trained_model)
+    current.net.holder_weight.data.zero_()
+    np.testing.assert_allclose(old.predict_all(TEXTS)[1], current.predict_all(TEXTS)[1], atol=1e-6)
+
+
 def test_corrupted_weights_are_refused(trained_model, tmp_path):
     import shutil
 
