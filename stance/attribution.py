@@ -144,8 +144,9 @@ class Attribution:
 _EDGE = f",{MASK}»”\"’'"
 _DASHES = frozenset("—–-")
 _RELATIVE = re.compile(r",\s*(?:who|which|qui|que|qu['’]|dont)(?!\w)")
-#: Where a second holder's clause may begin: a comma, a semicolon, a dash, or a contrasting conjunction.
+#: "according to X" / « selon X » report a whole sentence: they never open a second holder's clause.
 _ACCORDING = re.compile(r"(?i)according|selon|d['’]après|aux\s+yeux")
+#: Where a second holder's clause may begin: a comma, a semicolon, a dash, or a contrasting conjunction.
 _CLAUSE_BREAK = re.compile(r"[,;—–]\s*|\b(?:while|whereas|but|alors\s+que|tandis\s+que|mais)\s+")
 #: A headline source is at most this many tokens before the colon ("Beijing:", « Le ministre indien : »).
 _HEADLINE_TOKENS = 6
