@@ -48,15 +48,14 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any
 
 from .aliases import SpeakerAliases
 from .cues import AND, BOILERPLATE, CUES, INVERTED_PRONOUN, MASK, NEGATIONS, RELATIVES, SKIP
 from .features import cue_patterns
 from .mentions import (
     COMPANY_NOUNS,
+    DASHES,
     DEFINITE,
     DOCUMENTS,
     NOUNS,
@@ -74,9 +73,10 @@ from .mentions import (
     relative,
     skip_adjuncts,
     tokens,
+    undated,
 )
 from .quotes import Quote, find_quotes
-from .records import Sentence
+from .records import Attribution, Sentence, Source
 from .references import Filter, Known, accepts, company, plural, stem
 from .schema import Schema
 
@@ -90,59 +90,7 @@ LOOKBACK = 40
 WINDOW = 300
 
 
-@dataclass(frozen=True)
-class Source:
-    """A mention in the article naming who holds a position (code-point offsets, end exclusive)."""
-
-    start: int
-    end: int
-    text: str
-    #: The schema speaker it names; ``None`` when read back from a file (files store the mention only)
-    #: or when the schema names no catch-all speaker for sources outside it.
-    speaker: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "start": self.start, "end": self.end}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any], speaker: str | None = None) -> Source:
-        return cls(start=data["start"], end=data["end"], text=data["text"], speaker=speaker)
-
-
-def _undated(toks: list[Token]) -> list[Token]:
-    """``toks`` without a dateline ("WASHINGTON —", « PÉKIN – »): a place in capitals is nobody's voice."""
-    dash = next((i for i, t in enumerate(toks[:4]) if t.text in _DASHES), None)
-    if dash and all(t.text.isupper() or not t.word for t in toks[:dash]):
-        return toks[dash + 1:]
-    return toks
-
-
-@dataclass(frozen=True)
-class Attribution:
-    """Whose words or position one sentence reports."""
-
-    #: The source, or ``None`` for the article's own voice.
-    source: Source | None
-    #: The sentence is, at least partly, inside a direct quote.
-    quoted: bool = False
-    #: The source mention lies in an earlier sentence (a continued quote, a pronoun, "the spokeswoman").
-    carried: bool = False
-    #: When the sentence reports two holders ("X accuses ..., which Y denies"), the source of each schema
-    #: stance's position, in schema order; empty when one source holds the whole sentence.
-    by_stance: tuple[Source | None, ...] = ()
-
-    def source_of(self, stance: int) -> Source | None:
-        """The source of the position on the schema's ``stance``-th stance."""
-        return self.by_stance[stance] if self.by_stance else self.source
-
-    @property
-    def sources(self) -> tuple[Source, ...]:
-        """Every holder the sentence reports, its main source first."""
-        return tuple(dict.fromkeys(s for s in (self.source, *self.by_stance) if s is not None))
-
-
 _EDGE = f",{MASK}»”\"’'"
-_DASHES = frozenset("—–-")
 _RELATIVE = re.compile(r",\s*(?:who|which|qui|que|qu['’]|dont)(?!\w)")
 #: "according to X" / « selon X » report a whole sentence: they never open a second holder's clause.
 _ACCORDING = re.compile(r"(?i)according|selon|d['’]après|aux\s+yeux")
@@ -363,7 +311,7 @@ class _Reader:
         verb = next((cue for cue in self._cues(lo, hi, text) if cue.lastgroup == "verb"), None)
         if verb is not None:
             return self._before(lo, verb.start(), text)
-        toks = _undated(tokens(text, lo, hi))
+        toks = undated(tokens(text, lo, hi))
         comma = next((i for i, t in enumerate(toks) if t.text == ","), len(toks))
         rest = toks[comma + 1:]
         return _offsets(toks, after(toks, subject=True)) or _offsets(rest, after(rest, subject=True))
@@ -381,7 +329,7 @@ class _Reader:
         for words in (toks, toks[comma + 1:]):
             subject = after(words, subject=True)
             span = _offsets(words, subject)
-            if span is None or subject is None or (subject[1] < len(words) and words[subject[1]].text in _DASHES):
+            if span is None or subject is None or (subject[1] < len(words) and words[subject[1]].text in DASHES):
                 continue
             if any(t.capitalised for t in words[1:subject[1]]) or self.speakers.speaker(self.text[span[0]:span[1]]):
                 return span

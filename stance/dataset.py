@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 
-from .attribution import Attribution, attribute
+from .attribution import attribute
 from .corpus import Corpus
 from .errors import UsageError
 from .outputs import OutputTarget, resolve_output
-from .records import Example, Position, Sentence, Span
+from .records import Attribution, Example, Position, Sentence, Span
 from .schema import Schema
 from .segment import split_sentences
 

@@ -17,7 +17,7 @@ import numpy as np
 from .schema import Label, Schema
 
 if TYPE_CHECKING:
-    from .attribution import Attribution
+    from .records import Attribution
 
 #: Columns the attribution block adds after one per speaker: no source (the article's own voice),
 #: inside a direct quote, source carried over from an earlier sentence.

@@ -85,6 +85,8 @@ NOUNS = PERSON_NOUNS | INSTITUTION_NOUNS | COMPANY_NOUNS
 #: What a source issues: "the statement" or « le communiqué » stands for whoever issued it last.
 #: What a holder answers ("a charge Tencent rejected", « une accusation que Pékin dément »).
 CLAIMS = word_set("charge claim accusation allegation argument assertion allégation affirmation thèse")
+#: Dashes that end a dateline ("WASHINGTON —") or a mention.
+DASHES = frozenset("—–-")
 DOCUMENTS = word_set("statement editorial letter filing communiqué éditorial lettre courrier")
 
 _UPPER = "A-ZÀ-ÖØ-Þ"
@@ -304,3 +306,11 @@ def kind(toks: list[Token]) -> str:
 def is_function(token: Token) -> bool:
     """A closed-class word (determiner, link, clause or adjunct word): never a name nor an owner."""
     return token.lead in _FUNCTION_WORDS
+
+
+def undated(toks: list[Token]) -> list[Token]:
+    """``toks`` without a dateline ("WASHINGTON —", « PÉKIN – »): a place in capitals is nobody's voice."""
+    dash = next((i for i, t in enumerate(toks[:4]) if t.text in DASHES), None)
+    if dash and all(t.text.isupper() or not t.word for t in toks[:dash]):
+        return toks[dash + 1:]
+    return toks

@@ -14,7 +14,7 @@ from typing import Any, overload
 import numpy as np
 import torch
 
-from .attribution import Attribution, attribute
+from .attribution import attribute
 from .baselines import TfidfBaseline
 from .calibration import Calibration
 from .config import TrainConfig
@@ -23,7 +23,7 @@ from .errors import UsageError
 from .features import alias_patterns, attribution_matrix, cue_patterns, holder_matrix, matches
 from .net import StanceNet
 from .predict import Document, TaggedArticle, tag_documents
-from .records import Sentence, TaggedSentence
+from .records import Attribution, Sentence, TaggedSentence
 from .schema import Schema
 
 PRECISIONS = ("auto", "float32", "bfloat16")

@@ -19,10 +19,9 @@ from typing import Any
 import numpy as np
 
 from .archives import FOLDER_SUFFIXES, ID_COLUMN, TEXT_COLUMN, is_page, is_table, read_page, read_table, unread_files
-from .attribution import Attribution
 from .errors import InputError, UsageError
 from .io import SNIFF_BYTES, file_kind, os_reason, read_stream, read_text, refuse_binary, text_files
-from .records import Mention, Reported, Sentence, TaggedSentence
+from .records import Attribution, Mention, Reported, Sentence, TaggedSentence
 from .segment import split_sentences
 
 #: Sentences scored together: large enough to sort into similar-length batches, small enough

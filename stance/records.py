@@ -196,6 +196,49 @@ class TaggedSentence(Sentence):
                    source=_read_mention(data.get("source")), page=data.get("page"))
 
 
+@dataclass(frozen=True)
+class Source:
+    """A mention in the article naming who holds a position (code-point offsets, end exclusive)."""
+
+    start: int
+    end: int
+    text: str
+    #: The schema speaker it names; ``None`` when read back from a file (files store the mention only)
+    #: or when the schema names no catch-all speaker for sources outside it.
+    speaker: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "start": self.start, "end": self.end}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], speaker: str | None = None) -> Source:
+        return cls(start=data["start"], end=data["end"], text=data["text"], speaker=speaker)
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Whose words or position one sentence reports."""
+
+    #: The source, or ``None`` for the article's own voice.
+    source: Source | None
+    #: The sentence is, at least partly, inside a direct quote.
+    quoted: bool = False
+    #: The source mention lies in an earlier sentence (a continued quote, a pronoun, "the spokeswoman").
+    carried: bool = False
+    #: When the sentence reports two holders ("X accuses ..., which Y denies"), the source of each schema
+    #: stance's position, in schema order; empty when one source holds the whole sentence.
+    by_stance: tuple[Source | None, ...] = ()
+
+    def source_of(self, stance: int) -> Source | None:
+        """The source of the position on the schema's ``stance``-th stance."""
+        return self.by_stance[stance] if self.by_stance else self.source
+
+    @property
+    def sources(self) -> tuple[Source, ...]:
+        """Every holder the sentence reports, its main source first."""
+        return tuple(dict.fromkeys(s for s in (self.source, *self.by_stance) if s is not None))
+
+
 def _mention(source: Mention | None) -> dict[str, Any] | None:
     """A source as output rows carry it: text first, then its offsets."""
     return None if source is None else {"text": source.text, "start": source.start, "end": source.end}

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from .mentions import NOUNS, PERSON_PRONOUNS, PLURAL_PRONOUNS, THING_PRONOUNS, Token, is_noun
 
 if TYPE_CHECKING:
-    from .attribution import Source
+    from .records import Source
 
 
 @dataclass(frozen=True)

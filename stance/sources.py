@@ -19,8 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .attribution import Attribution
-from .records import Sentence, Span
+from .records import Attribution, Sentence, Span
 
 
 @dataclass

@@ -27,12 +27,11 @@ from typing import Any
 
 import numpy as np
 
-from .attribution import Attribution
 from .corpus import SPLIT_FILE
 from .errors import InputError, UsageError
 from .interchange import format_label
 from .predict import Document, held_positions, read_document
-from .records import Sentence
+from .records import Attribution, Sentence
 from .segment import split_sentences
 
 STRATEGIES = ("uncertainty", "disagreement", "diverse")

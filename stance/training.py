@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .attribution import Attribution, attribute
+from .attribution import attribute
 from .baselines import MajorityBaseline, TfidfBaseline
 from .bundle import encoder_info_for
 from .calibration import Calibration, fit_calibration
@@ -29,7 +29,7 @@ from .encoder import base_encoder_dir, load_encoder
 from .errors import StanceError
 from .model import StanceTagger
 from .net import StanceNet, build_net, encoder_layers
-from .records import Position, Sentence
+from .records import Attribution, Position, Sentence
 from .schema import Schema
 
 #: Reports ``(what, done, total)`` for progress bars; library code never prints.

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from stance.attribution import Attribution, Source, attribute
+from stance.attribution import attribute
 from stance.quotes import find_quotes
+from stance.records import Attribution, Source
 from stance.schema import Schema
 from stance.segment import split_sentences
 

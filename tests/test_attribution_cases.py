@@ -6,7 +6,7 @@ Every text here is written for these tests; none comes from an evaluation or dev
 
 from test_attribution import attributions, mention
 
-from stance.attribution import Attribution
+from stance.records import Attribution
 
 
 def test_a_plural_subject_with_a_present_verb_en():

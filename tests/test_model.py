@@ -6,12 +6,11 @@ import numpy as np
 import pytest
 from conftest import ANNOTATIONS
 
-from stance.attribution import Attribution
 from stance.bundle import WEIGHTS_NAME
 from stance.config import TrainConfig
 from stance.errors import ModelError
 from stance.model import StanceTagger
-from stance.records import Position, Sentence
+from stance.records import Attribution, Position, Sentence
 from stance.schema import Schema
 from stance.training import TrainingSet, fit_tagger
 

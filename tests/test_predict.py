@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 from conftest import ANNOTATIONS
 
-from stance.attribution import Attribution, Source
 from stance.model import StanceTagger
 from stance.predict import Document, collect_documents, sentence_rows, tag_documents
-from stance.records import Sentence
+from stance.records import Attribution, Sentence, Source
 
 
 def test_windows_and_batches_do_not_change_answers(trained_model):
